@@ -1,0 +1,43 @@
+# The two commands of README: `make run` and `make test`. Each installs what a fresh Debian machine lacks
+# (system packages with apt-get, then a .venv with the project and its pinned dependencies) before it runs.
+
+VENV        := .venv
+PYTHON      ?= python3
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils qpdf
+STAMP       := $(VENV)/.installed
+
+.PHONY: run test lint system-deps venv clean-venv
+
+system-deps:
+	@missing=""; for package in $(APT_PACKAGES); do \
+	  dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -r requirements.lock
+	$(VENV)/bin/python -m pip install -q --no-deps -e .
+	touch $@
+
+venv: $(STAMP)
+
+run: system-deps venv
+	$(VENV)/bin/hoso init --demo
+	$(VENV)/bin/hoso serve
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy archive ingest ocr search
+
+test: system-deps venv lint
+	$(VENV)/bin/pytest
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,88 @@
+"""Settings read from ``HOSO_*`` environment variables, so a deployment changes engines by configuration alone.
+
+Every setting is declared once in ``SETTINGS`` with its meaning; README's table and the docs test read
+the same declarations, so an undocumented setting cannot slip in.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+SETTINGS: dict[str, str] = {
+    "HOSO_HOME": "Directory for the embedded defaults (database, objects, index, queue). Default ./var",
+    "HOSO_DATABASE_URL": "SQLAlchemy URL of the records database. Default sqlite:///$HOSO_HOME/hoso.db (WAL)",
+    "HOSO_STORAGE_DIR": "Directory of the local object store for originals and derived files. "
+    "Default $HOSO_HOME/objects",
+    "HOSO_INDEX_DIR": "Directory of the Tantivy search index. Default $HOSO_HOME/index",
+    "HOSO_QUEUE_PATH": "SQLite file of the embedded job queue (Huey). Default $HOSO_HOME/queue.db",
+    "HOSO_SECRET_KEY": "Flask secret key for sessions and CSRF. Default: a random key kept in $HOSO_HOME/secret_key",
+    "HOSO_WORKERS": "Worker processes for page jobs. Default: number of CPU cores",
+    "HOSO_OCR_DPI": "Resolution at which pages are rasterised for OCR. Default 300",
+    "HOSO_MAX_UPLOAD_MB": "Largest accepted upload in MiB. Default 2048",
+    "HOSO_MAX_PAGES": "Most pages accepted in one dossier. Default 2000",
+    "HOSO_HOST": "Address `hoso serve` listens on. Default 127.0.0.1",
+    "HOSO_PORT": "Port `hoso serve` listens on. Default 8000",
+}
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved configuration of one hoso process."""
+
+    home: Path
+    database_url: str
+    storage_dir: Path
+    index_dir: Path
+    queue_path: Path
+    secret_key: str | None
+    workers: int
+    ocr_dpi: int
+    max_upload_bytes: int
+    max_pages: int
+    host: str
+    port: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        home = Path(_env("HOSO_HOME", "var")).resolve()
+        return cls(
+            home=home,
+            database_url=_env("HOSO_DATABASE_URL", f"sqlite:///{home / 'hoso.db'}"),
+            storage_dir=Path(_env("HOSO_STORAGE_DIR", str(home / "objects"))),
+            index_dir=Path(_env("HOSO_INDEX_DIR", str(home / "index"))),
+            queue_path=Path(_env("HOSO_QUEUE_PATH", str(home / "queue.db"))),
+            secret_key=os.environ.get("HOSO_SECRET_KEY") or None,
+            workers=int(_env("HOSO_WORKERS", str(os.cpu_count() or 1))),
+            ocr_dpi=int(_env("HOSO_OCR_DPI", "300")),
+            max_upload_bytes=int(_env("HOSO_MAX_UPLOAD_MB", "2048")) * 1024 * 1024,
+            max_pages=int(_env("HOSO_MAX_PAGES", "2000")),
+            host=_env("HOSO_HOST", "127.0.0.1"),
+            port=int(_env("HOSO_PORT", "8000")),
+        )
+
+    @property
+    def temp_dir(self) -> Path:
+        """Where uploads are spooled while hashed; on the same file system as the store for atomic renames."""
+        return self.home / "tmp"
+
+    def ensure_dirs(self) -> None:
+        for directory in (self.home, self.temp_dir, self.storage_dir, self.index_dir, self.queue_path.parent):
+            directory.mkdir(parents=True, exist_ok=True)
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, else one generated once and kept beside the data so sessions survive restarts."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.home / "secret_key"
+        if not key_file.exists():
+            self.home.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(os.urandom(32).hex())
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()

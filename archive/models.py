@@ -1,0 +1,147 @@
+"""The records of the archive: the unit tree, people, cases, dossiers and their pages.
+
+Dossier and page rows are the pipeline's durable state: a page row is written as soon as its job
+finishes, so progress survives a crash and a restarted worker only redoes what is missing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("officer", "team_leader", "archivist", "inspector", "auditor", "admin")
+UNIT_LEVELS = ("national", "province", "team")
+DOSSIER_STATUSES = ("processing", "assembling", "processed", "failed")
+PAGE_STATUSES = ("pending", "done", "failed")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_dossier_id() -> str:
+    """A random, URL-safe identifier: dossier ids appear in links and must not reveal counts."""
+    return uuid.uuid4().hex[:16]
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Unit(Base):
+    """A node of the force's tree: national → province (Chi cục) → team (Đội)."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True)
+    # "VN/LCI/LCI-D1": a scope check is a prefix test on this path, in SQL and in the search index.
+    path: Mapped[str] = mapped_column(String(400), unique=True)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id])
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+
+
+class Case(Base):
+    """An enforcement case (vụ việc); its number is unique within the unit that handles it."""
+
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("unit_id", "case_number", name="uq_cases_unit_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    subject_name: Mapped[str] = mapped_column(String(300), default="")
+    tax_code: Mapped[str] = mapped_column(String(20), default="")
+    address: Mapped[str] = mapped_column(String(400), default="")
+    violation: Mapped[str] = mapped_column(Text, default="")
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    fine_amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    opened_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    dossiers: Mapped[list[Dossier]] = relationship(back_populates="case")
+
+
+class Dossier(Base):
+    """One scanned original of a case file; the original's SHA-256 is unique, so a re-upload is the same dossier."""
+
+    __tablename__ = "dossiers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_dossier_id)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    original_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    original_filename: Mapped[str] = mapped_column(String(255), default="")
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="processing")
+    page_count: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    verify_report: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    case: Mapped[Case] = relationship(back_populates="dossiers")
+    pages: Mapped[list[Page]] = relationship(back_populates="dossier", order_by="Page.page_number")
+
+
+class Page(Base):
+    """The facts read from one page image; written once its OCR job has finished."""
+
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("dossier_id", "page_number", name="uq_pages_dossier_page"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id"))
+    page_number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    text: Mapped[str] = mapped_column(Text, default="")
+    mean_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rotation: Mapped[int] = mapped_column(Integer, default=0)
+    sheet_number: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    sheet_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    doc_type: Mapped[str | None] = mapped_column(String(48), nullable=True)
+    blank: Mapped[bool] = mapped_column(Boolean, default=False)
+    width_px: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height_px: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    dpi: Mapped[float | None] = mapped_column(Float, nullable=True)
+    words: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    dossier: Mapped[Dossier] = relationship(back_populates="pages")

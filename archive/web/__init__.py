@@ -1,0 +1,45 @@
+"""The Flask app: Vietnamese server-rendered pages for people and a JSON API under /api/v1 for machines.
+
+``create_app`` wires the runtime (database, store, index) and the job queue into one app; everything
+a request needs is reached through ``archive.web.context``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from archive.runtime import Runtime, current_runtime
+from archive.web import api, auth, errors, filters, pages
+from archive.web.context import QUEUE_KEY, RUNTIME_KEY, close_db
+from ingest.queue import JobQueue
+
+# Room for the multipart envelope and the text fields around a file of the largest allowed size, so such
+# a file reaches intake's own size check and its precise message.
+FORM_OVERHEAD_BYTES = 1024 * 1024
+
+
+def create_app(runtime: Runtime | None = None, queue: JobQueue | None = None) -> Flask:
+    runtime = runtime or current_runtime()
+    queue = queue or JobQueue(runtime.settings)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=runtime.settings.resolved_secret_key(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=runtime.settings.max_upload_bytes + FORM_OVERHEAD_BYTES,
+        # CSRF tokens live as long as the session: a long scan-and-upload session must not lose its form.
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.extensions[RUNTIME_KEY] = runtime
+    app.extensions[QUEUE_KEY] = queue
+    app.teardown_appcontext(close_db)
+
+    csrf = CSRFProtect(app)
+    csrf.exempt(api.bp)
+    errors.register(app)
+    filters.register(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    return app

@@ -1,0 +1,94 @@
+"""The one place where errors become responses: JSON for ``/api/`` paths, a Vietnamese HTML page otherwise.
+
+Views raise (werkzeug HTTP errors, intake errors, query errors) and never format errors themselves,
+so the API's error shape cannot drift between endpoints. Unexpected exceptions are logged with their
+stack trace and shown to the client without it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from ingest.errors import FileTooLarge, IngestError
+from search.index import QuerySyntaxError
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+
+# What a person reads on the error page, by status; the English description is for the API only.
+TITLES_VI: dict[int, str] = {
+    400: "Yêu cầu không hợp lệ",
+    401: "Chưa đăng nhập",
+    403: "Không có quyền truy cập",
+    404: "Không tìm thấy",
+    405: "Phương thức không được hỗ trợ",
+    409: "Xung đột dữ liệu",
+    413: "Tệp quá lớn",
+    415: "Định dạng tệp không được hỗ trợ",
+    500: "Lỗi hệ thống",
+}
+MESSAGES_VI: dict[int, str] = {
+    403: "Bạn không có quyền xem nội dung này.",
+    404: "Trang hoặc hồ sơ này không tồn tại, hoặc không thuộc phạm vi đơn vị của bạn.",
+    500: "Hệ thống gặp lỗi khi xử lý yêu cầu. Lỗi đã được ghi lại; vui lòng thử lại sau.",
+}
+CSRF_MESSAGE_VI = "Biểu mẫu đã hết hạn hoặc không hợp lệ."
+CSRF_REMEDY_VI = "Tải lại trang rồi gửi lại biểu mẫu."
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def _respond(status: int, code: str, detail: str, message_vi: str, remedy_vi: str = "") -> Response:
+    if is_api_request():
+        body = {"error": code, "detail": detail}
+        if message_vi:
+            body |= {"message_vi": message_vi, "remedy_vi": remedy_vi}
+        response = jsonify(body)
+        response.status_code = status
+        return response
+    title = TITLES_VI.get(status, TITLES_VI[500] if status >= 500 else TITLES_VI[400])
+    html = render_template("error.html", status=status, title=title, message=message_vi, remedy=remedy_vi)
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _error_code(error: HTTPException) -> str:
+    """A stable snake_case code from the HTTP reason phrase: "Not Found" -> "not_found"."""
+    return (error.name or "error").lower().replace(" ", "_").replace("-", "_")
+
+
+def handle_ingest_error(error: IngestError) -> Response:
+    return _respond(error.http_status, error.code, error.detail, error.message_vi, error.remedy_vi)
+
+
+def handle_query_error(error: QuerySyntaxError) -> Response:
+    return _respond(400, "bad_query", str(error), "Câu truy vấn không hợp lệ.", "Kiểm tra dấu ngoặc kép và toán tử.")
+
+
+def handle_http_error(error: HTTPException) -> Response:
+    if isinstance(error, RequestEntityTooLarge):
+        return handle_ingest_error(FileTooLarge())
+    if isinstance(error, CSRFError):
+        return _respond(400, "csrf_failed", error.description or "", CSRF_MESSAGE_VI, CSRF_REMEDY_VI)
+    status = error.code or 500
+    message_vi = MESSAGES_VI.get(status, "")
+    return _respond(status, _error_code(error), error.description or "", message_vi)
+
+
+def handle_unexpected(error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
+    return _respond(500, "internal_error", "Internal server error.", MESSAGES_VI[500])
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(IngestError, handle_ingest_error)
+    app.register_error_handler(QuerySyntaxError, handle_query_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,60 @@
+"""The one upload path behind both the form and the API: check the unit against the caller's scope, submit.
+
+The refusals added here are ``IngestError``s like intake's own, so the form and the API show them the
+same way (code and English detail for machines, Vietnamese message and remedy for people).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+
+from archive.models import Case, Dossier, Unit, User
+from archive.web import context
+from archive.web.scope import covers
+from ingest.errors import IngestError, UnknownUnit
+from ingest.submit import submit
+
+
+class MissingFile(IngestError):
+    code = "missing_file"
+    detail = "No file was sent in the `file` field."
+    message_vi = "Chưa chọn tệp để tải lên."
+    remedy_vi = "Chọn tệp PDF bản quét hồ sơ rồi bấm Tải lên."
+
+
+class UnitOutOfScope(IngestError):
+    code = "unit_out_of_scope"
+    http_status = 403
+    detail = "You may only upload dossiers for your own unit or the units below it."
+    message_vi = "Bạn không có quyền tải hồ sơ lên cho đơn vị này."
+    remedy_vi = "Chọn đơn vị của bạn hoặc một đơn vị trực thuộc."
+
+
+class ArchivedElsewhere(IngestError):
+    """The same original (same SHA-256) already belongs to a dossier the uploader may not see."""
+
+    code = "archived_elsewhere"
+    http_status = 409
+    detail = "This file is already archived in a dossier of a unit outside your scope."
+    message_vi = "Tệp này đã được lưu trong hồ sơ của một đơn vị khác."
+    remedy_vi = "Liên hệ đơn vị đang quản lý hồ sơ hoặc quản trị hệ thống."
+
+
+def upload(user: User, file: FileStorage | None, case_number: str, unit_code: str) -> tuple[Dossier, bool]:
+    """Submit an uploaded file for ``unit_code`` on behalf of ``user``; (dossier, created) as ``submit``."""
+    if file is None:
+        raise MissingFile()
+    session = context.db()
+    unit = session.scalar(select(Unit).where(Unit.code == unit_code))
+    if unit is None:
+        raise UnknownUnit(f"No unit has the code {unit_code!r}.")
+    if not covers(user, unit.path):
+        raise UnitOutOfScope()
+    dossier, created = submit(
+        context.runtime(), context.queue(), file.stream, file.filename or "", case_number, unit.code, user.id
+    )
+    # submit() hands back a detached dossier; its case is read again in this request's session.
+    if not created and not covers(user, session.get_one(Case, dossier.case_id).unit.path):
+        raise ArchivedElsewhere()
+    return dossier, created

@@ -1,0 +1,93 @@
+"""The job queue: Huey on a SQLite file by default, one job per page, then one job to finish the dossier.
+
+The database, not the queue, is the source of truth: a starting worker empties the embedded queue and queues
+again whatever the database says is unfinished, so jobs lost or doubled by a crash cannot lose or double work.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+from huey import SqliteHuey
+
+from archive.config import Settings
+from archive.runtime import current_runtime
+from ingest import pipeline
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 5.0
+
+
+class JobQueue:
+    """What the rest of hoso asks of the queue: queue a dossier's pages, resume after a crash, run workers."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
+        self.huey = SqliteHuey(name="hoso", filename=str(settings.queue_path), timeout=30)
+
+        @self.huey.task()
+        def process_page(dossier_id: str, page_number: int) -> None:
+            runtime = current_runtime()
+            pipeline.process_page(runtime, dossier_id, page_number)
+            if pipeline.claim_assembly(runtime, dossier_id):
+                finish_dossier(dossier_id)
+
+        @self.huey.task(retries=3, retry_delay=5)
+        def finish_dossier(dossier_id: str) -> None:
+            pipeline.finish_dossier(current_runtime(), dossier_id)
+
+        self._process_page = process_page
+        self._finish_dossier = finish_dossier
+
+    def enqueue_pages(self, dossier_id: str, page_numbers: list[int]) -> None:
+        for page_number in page_numbers:
+            self._process_page(dossier_id, page_number)
+
+    def requeue_unfinished(self) -> int:
+        """Rebuild the queue from the database; returns how many dossiers were queued again."""
+        self.huey.flush()
+        runtime = current_runtime()
+        todo = pipeline.unfinished(runtime)
+        for dossier_id, pending in todo:
+            if pending:
+                self.enqueue_pages(dossier_id, pending)
+            else:
+                pipeline.claim_assembly(runtime, dossier_id)
+                self._finish_dossier(dossier_id)
+        return len(todo)
+
+    def run_worker(self) -> None:
+        """Run the consumer in this process until SIGTERM/SIGINT, one process per configured worker."""
+        os.environ["OMP_THREAD_LIMIT"] = "1"  # one Tesseract thread per page job; pages run in parallel instead
+        resumed = self.requeue_unfinished()
+        log.info("worker: %d processes, %d unfinished dossiers queued again", self.settings.workers, resumed)
+        _start_heartbeat(self.heartbeat_path)
+        consumer = self.huey.create_consumer(workers=self.settings.workers, worker_type="process", periodic=False)
+        consumer.run()
+
+    @property
+    def heartbeat_path(self) -> Path:
+        return self.settings.home / "worker.heartbeat"
+
+    def worker_alive(self) -> bool:
+        try:
+            return time.time() - self.heartbeat_path.stat().st_mtime < 3 * HEARTBEAT_SECONDS
+        except FileNotFoundError:
+            return False
+
+
+def _start_heartbeat(path: Path) -> None:
+    """Touch a file every few seconds so `hoso ingest --wait` can tell whether a worker is running."""
+
+    def beat() -> None:
+        while True:
+            path.touch()
+            time.sleep(HEARTBEAT_SECONDS)
+
+    threading.Thread(target=beat, name="heartbeat", daemon=True).start()

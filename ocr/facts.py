@@ -1,0 +1,43 @@
+"""The facts read from one scanned page: the value objects the rest of hoso codes against."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word; `box` is (x0, y0, x1, y1) in pixels of the upright image."""
+
+    text: str
+    confidence: float
+    box: tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """Everything `ocr` knows about one PDF page.
+
+    `rotation` is how far the stored content was turned clockwise (Tesseract OSD's "Orientation in
+    degrees"); the image was turned back before reading, so all boxes refer to the upright image.
+    """
+
+    page: int
+    width_px: int
+    height_px: int
+    dpi: float
+    rotation: int
+    text: str
+    mean_confidence: float | None
+    words: tuple[Word, ...]
+    blank: bool
+    sheet_number: str | None
+    sheet_confidence: float | None
+    role: str
+    doc_type: str | None
+
+    def to_dict(self) -> dict:
+        """A JSON-able dict; words become [text, confidence, [x0, y0, x1, y1]] lists."""
+        data = asdict(self)
+        data["words"] = [[word.text, word.confidence, list(word.box)] for word in self.words]
+        return data

@@ -1,0 +1,284 @@
+"""The embedded search backend: a Tantivy index in one directory, searchable from any process.
+
+Text goes in already analysed (`search.analyzer`), as pre-tokenized streams in two forms: exact
+(normalised, diacritics kept) and folded (no diacritics). Every query word looks in both, with the
+exact form boosted, so "bán" finds "bàn" too but ranks pages with "bán" first. Queries are parsed by
+`search.query` and compiled here into Tantivy queries; the scope filter is one more required clause,
+so hit counts never include pages outside the caller's units.
+
+Tantivy allows one writer per index. The writer is taken only inside `add_pages`/`delete_dossier`,
+under an flock on a lock file in the directory, committed and released before returning, so several
+processes take turns. The directory also holds `hoso-search.json`, the schema and ANALYZER_VERSION the
+index was built with; opening an index built differently discards it and starts empty (`rebuilt` is
+then True and the caller reindexes).
+"""
+
+import json
+import logging
+import os
+import shutil
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import tantivy
+from tantivy import Occur, PreTokenizedString, Query, Token
+
+from search.analyzer import ANALYZER_VERSION, Span, strip_marks, words
+from search.documents import PageDocument, PageHit, SearchResult
+from search.locking import exclusive_lock
+from search.query import (
+    Conjunction,
+    Disjunction,
+    Exclusion,
+    Highlight,
+    Node,
+    Phrase,
+    Term,
+    highlight_for,
+    parse,
+)
+from search.snippet import build_snippet
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+LAYOUT_FILE = "hoso-search.json"
+LOCK_FILE = "hoso-writer.lock"
+WRITER_HEAP_BYTES = 50_000_000
+MAX_TOKEN_CHARS = 100  # longer "words" are OCR noise and would bloat the term dictionary
+_VALUE_GAP = 100  # positions between metadata values, so a phrase never spans two of them
+
+# name -> kind; the kinds are built by `_build_schema` and recorded in LAYOUT_FILE.
+_FIELDS: dict[str, str] = {
+    "key": "keyword",  # "<dossier_id>\x1f<page>": what add_pages replaces
+    "dossier_id": "stored_keyword",
+    "page": "stored_number",
+    "case_number": "stored_keyword",
+    "unit_code": "stored_keyword",
+    "scope": "keyword",  # every ancestor of unit_path: "VN", "VN/LCI", "VN/LCI/LCI-D1"
+    "body": "stored_bytes",  # the page text as given (NFC), for snippets
+    "text_exact": "tokens",
+    "text_folded": "tokens",
+    "meta_exact": "tokens",  # subject name, tax code, document type, violation, case number
+    "meta_folded": "tokens",
+}
+_EXACT_FIELDS = ("text_exact", "meta_exact")
+# Exact twice folded: a page matching with the right diacritics scores both, ahead of folded-only ones.
+_FIELD_BOOSTS = (("text_exact", 2.0), ("text_folded", 1.0), ("meta_exact", 1.0), ("meta_folded", 0.5))
+
+
+class TantivyIndex:
+    """A `SearchIndex` stored in `path` (created if missing)."""
+
+    def __init__(self, path: Path, *, lock_timeout: float = 60.0) -> None:
+        self._path = Path(path)
+        self._path.mkdir(parents=True, exist_ok=True)
+        self._lock_timeout = lock_timeout
+        self._schema = _build_schema()
+        with exclusive_lock(self._path / LOCK_FILE, lock_timeout):
+            self.rebuilt = self._prepare_directory()
+            self._index: tantivy.Index | None = tantivy.Index(self._schema, path=str(self._path), reuse=True)
+
+    def add_pages(self, pages: Sequence[PageDocument]) -> None:
+        if not pages:
+            return
+        documents = [_to_document(page) for page in pages]
+        with self._writer() as writer:
+            for page, document in zip(pages, documents, strict=True):
+                writer.delete_documents_by_term("key", _key(page.dossier_id, page.page))
+                writer.add_document(document)
+
+    def delete_dossier(self, dossier_id: str) -> None:
+        with self._writer() as writer:
+            writer.delete_documents_by_term("dossier_id", dossier_id)
+
+    def search(self, query: str, scope: str | None, limit: int = 20, offset: int = 0) -> SearchResult:
+        if limit < 1 or offset < 0:
+            raise ValueError(f"limit must be at least 1 and offset at least 0, got {limit} and {offset}")
+        index = self._open_index()
+        node = parse(query)
+        if node is None:
+            return SearchResult(total=0, hits=[])
+        compiled = _compile(self._schema, node)
+        scope_path = _path_segments(scope or "")
+        if scope_path:
+            in_scope = Query.term_query(self._schema, "scope", scope_path[-1])
+            compiled = Query.boolean_query(
+                [(Occur.Must, compiled), (Occur.Must, Query.const_score_query(in_scope, 0.0))]
+            )
+        index.reload()
+        searcher = index.searcher()
+        found = searcher.search(compiled, limit=limit, offset=offset, count=True)
+        highlight = highlight_for(node)
+        hits = [_to_hit(searcher.doc(address), score, highlight) for score, address in found.hits]
+        total: int = found.count  # type: ignore[attr-defined]  # missing from tantivy's stub, present at runtime
+        return SearchResult(total=total, hits=hits)
+
+    def close(self) -> None:
+        self._index = None
+
+    def _open_index(self) -> tantivy.Index:
+        if self._index is None:
+            raise RuntimeError(f"the search index at {self._path} is closed")
+        return self._index
+
+    @contextmanager
+    def _writer(self) -> Iterator[tantivy.IndexWriter]:
+        """The index writer, held only for one batch: locked, committed (or rolled back), released."""
+        index = self._open_index()
+        with exclusive_lock(self._path / LOCK_FILE, self._lock_timeout):
+            writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
+            try:
+                yield writer
+                writer.commit()
+            except BaseException:
+                writer.rollback()
+                raise
+            finally:
+                writer.wait_merging_threads()
+        index.reload()
+
+    def _prepare_directory(self) -> bool:
+        """Discard an index built with another schema or analyzer; True if one was discarded."""
+        layout_path = self._path / LAYOUT_FILE
+        expected = _layout()
+        recorded = json.loads(layout_path.read_text()) if layout_path.exists() else None
+        exists = tantivy.Index.exists(str(self._path))
+        discard = exists and (recorded != expected or not tantivy.Index.is_compatible(str(self._path)))
+        if discard:
+            log.warning("search index at %s was built as %s, not %s: starting empty", self._path, recorded, expected)
+            for entry in self._path.iterdir():
+                if entry.name == LOCK_FILE:
+                    continue
+                if entry.is_dir():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+        if discard or recorded != expected:
+            temporary = layout_path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(expected, indent=2))
+            os.replace(temporary, layout_path)
+        return discard
+
+
+def _layout() -> dict[str, object]:
+    return {"schema_version": SCHEMA_VERSION, "analyzer_version": ANALYZER_VERSION, "fields": _FIELDS}
+
+
+def _build_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    for name, kind in _FIELDS.items():
+        if kind in ("keyword", "stored_keyword"):
+            builder.add_text_field(name, stored=kind == "stored_keyword", tokenizer_name="raw")
+        elif kind == "stored_number":
+            builder.add_unsigned_field(name, stored=True)
+        elif kind == "stored_bytes":
+            builder.add_bytes_field(name, stored=True)
+        else:
+            builder.add_text_field(name, tokenizer_name="raw", index_option="position")
+    return builder.build()
+
+
+def _key(dossier_id: str, page: int) -> str:
+    return f"{dossier_id}\x1f{page}"
+
+
+def _path_segments(unit_path: str) -> list[str]:
+    """The ancestors of a unit path, outermost first: "VN/LCI/X" -> ["VN", "VN/LCI", "VN/LCI/X"]."""
+    segments = [segment for segment in unit_path.split("/") if segment]
+    return ["/".join(segments[: depth + 1]) for depth in range(len(segments))]
+
+
+def _to_document(page: PageDocument) -> tantivy.Document:
+    text = unicodedata.normalize("NFC", page.text)
+    metadata = [page.subject_name, page.tax_code, page.doc_type, page.violation, page.case_number]
+    text_exact, text_folded = _token_streams([text])
+    meta_exact, meta_folded = _token_streams(metadata)
+    document = tantivy.Document()
+    document.add_text("key", _key(page.dossier_id, page.page))
+    document.add_text("dossier_id", page.dossier_id)
+    document.add_unsigned("page", page.page)
+    document.add_text("case_number", page.case_number)
+    document.add_text("unit_code", page.unit_code)
+    for ancestor in _path_segments(page.unit_path):
+        document.add_text("scope", ancestor)
+    document.add_bytes("body", text.encode())
+    document.add_pre_tokenized_text("text_exact", text_exact)
+    document.add_pre_tokenized_text("text_folded", text_folded)
+    document.add_pre_tokenized_text("meta_exact", meta_exact)
+    document.add_pre_tokenized_text("meta_folded", meta_folded)
+    return document
+
+
+def _token_streams(values: Sequence[str]) -> tuple[PreTokenizedString, PreTokenizedString]:
+    """Exact and folded token streams of `values`; an identifier shares the position of its first part."""
+    exact: list[Token] = []
+    folded: list[Token] = []
+    position = 0
+    offset = 0
+
+    def emit(span: Span, at: int) -> None:
+        if len(span.token) <= MAX_TOKEN_CHARS:
+            exact.append(Token(span.token, at, offset + span.start, offset + span.end))
+            folded.append(Token(strip_marks(span.token), at, offset + span.start, offset + span.end))
+
+    texts = [unicodedata.normalize("NFC", value) for value in values if value]
+    for text in texts:
+        for word in words(text):
+            if word.is_compound:
+                emit(word.whole, position)
+            for part in word.parts:
+                emit(part, position)
+                position += 1
+        position += _VALUE_GAP
+        offset += len(text) + 1
+    joined = "\n".join(texts)
+    return PreTokenizedString(joined, exact), PreTokenizedString(joined, folded)
+
+
+def _compile(schema: tantivy.Schema, node: Node) -> Query:
+    """The Tantivy query for a parsed query tree."""
+    if isinstance(node, Term | Phrase):
+        return Query.boolean_query(
+            [
+                (Occur.Should, Query.boost_query(_field_query(schema, field, node), boost))
+                for field, boost in _FIELD_BOOSTS
+            ]
+        )
+    if isinstance(node, Disjunction):
+        return Query.boolean_query([(Occur.Should, _compile(schema, clause)) for clause in node.clauses])
+    if isinstance(node, Conjunction):
+        return Query.boolean_query(
+            [
+                (Occur.MustNot, _compile(schema, clause.clause))
+                if isinstance(clause, Exclusion)
+                else (Occur.Must, _compile(schema, clause))
+                for clause in node.clauses
+            ]
+        )
+    raise ValueError(f"an exclusion cannot stand alone: {node}")
+
+
+def _field_query(schema: tantivy.Schema, field: str, node: Term | Phrase) -> Query:
+    def form(token: str) -> str:
+        return token if field in _EXACT_FIELDS else strip_marks(token)
+
+    if isinstance(node, Phrase):
+        return Query.phrase_query(schema, field, [form(token) for token in node.tokens])
+    if node.prefix:
+        return Query.fuzzy_term_query(schema, field, form(node.token), distance=0, prefix=True)
+    return Query.term_query(schema, field, form(node.token))
+
+
+def _to_hit(document: tantivy.Document, score: float, highlight: Highlight) -> PageHit:
+    stored = document.to_dict()
+    return PageHit(
+        dossier_id=str(stored["dossier_id"][0]),
+        page=int(stored["page"][0]),
+        case_number=str(stored["case_number"][0]),
+        unit_code=str(stored["unit_code"][0]),
+        score=float(score),
+        snippet_html=build_snippet(bytes(stored["body"][0]).decode(), highlight),
+    )
