@@ -28,6 +28,10 @@ ROLES = ("officer", "team_leader", "archivist", "inspector", "auditor", "admin")
 UNIT_LEVELS = ("national", "province", "team")
 DOSSIER_STATUSES = ("processing", "assembling", "processed", "failed")
 PAGE_STATUSES = ("pending", "done", "failed")
+# The handover life of one dossier version (Decree 30/2020 art. 29-31): a team submits it, the
+# province's archivist accepts it (archived, read-only) or rejects it with a reason; a corrected scan
+# uploaded as a new version marks the one it replaces "superseded".
+HANDOVER_STATES = ("draft", "submitted", "accepted", "rejected", "superseded")
 
 
 def utcnow() -> datetime:
@@ -114,6 +118,17 @@ class Dossier(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Versions: a corrected scan is a new dossier row pointing at the one it replaces; both are kept.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    supersedes_id: Mapped[str | None] = mapped_column(ForeignKey("dossiers.id"), nullable=True)
+    handover_state: Mapped[str] = mapped_column(String(16), default="draft")
+    handover_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    handover_batch_id: Mapped[int | None] = mapped_column(ForeignKey("handover_batches.id"), nullable=True)
+    retention: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The searchable PDF/A copy, a derived object stored beside the original under its own SHA-256.
+    archive_pdf_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     case: Mapped[Case] = relationship(back_populates="dossiers")
     pages: Mapped[list[Page]] = relationship(back_populates="dossier", order_by="Page.page_number")
@@ -141,7 +156,49 @@ class Page(Base):
     height_px: Mapped[int | None] = mapped_column(Integer, nullable=True)
     dpi: Mapped[float | None] = mapped_column(Float, nullable=True)
     words: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    skew: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Facts a reader found beyond the columns: document number and date, table of contents entries,
+    # the closing certificate's declared count and exceptions.
+    facts: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # Why a page failed ("page_unreadable", "page_timeout"); attempts counts starts of its job, so a
+    # page that keeps killing its worker is given up on instead of stalling the queue.
+    error_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     dossier: Mapped[Dossier] = relationship(back_populates="pages")
+
+
+class HandoverBatch(Base):
+    """Dossiers a province's archivist accepted together; the annex V documents are printed per batch."""
+
+    __tablename__ = "handover_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+
+
+class AuditEntry(Base):
+    """One append-only, hash-chained line of the audit log: entry_hash covers the entry and prev_hash,
+    so an edited, reordered or deleted line breaks the chain."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(48))
+    target_type: Mapped[str] = mapped_column(String(32), default="")
+    target_id: Mapped[str] = mapped_column(String(64), default="")
+    # The unit path of what the entry is about, so auditors see only entries within their scope.
+    unit_path: Mapped[str] = mapped_column(String(400), default="")
+    detail: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
