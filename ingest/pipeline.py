@@ -98,6 +98,7 @@ def process_page(runtime: Runtime, dossier_id: str, page_number: int) -> None:
             "height_px": facts.height_px,
             "dpi": facts.dpi,
             "words": facts.to_dict()["words"],
+            "facts": facts.details,
         }
     except Exception as failure:  # noqa: BLE001 - any OCR failure marks the page; the dossier goes on
         log.exception("page %d of dossier %s failed", page_number, dossier_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,9 @@ class PageFacts:
     sheet_confidence: float | None
     role: str
     doc_type: str | None
+    # What readers found beyond the fixed fields (document number and date, table of contents entries,
+    # the closing certificate's declarations); stored as the page's `facts` JSON.
+    details: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """A JSON-able dict; words become [text, confidence, [x0, y0, x1, y1]] lists."""
