@@ -4,10 +4,10 @@
 VENV        := .venv
 PYTHON      ?= python3
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils qpdf
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils qpdf fonts-dejavu-core
 STAMP       := $(VENV)/.installed
 
-.PHONY: run test lint system-deps venv clean-venv
+.PHONY: run test lint system-deps venv clean-venv bench-deps bench-venv
 
 system-deps:
 	@missing=""; for package in $(APT_PACKAGES); do \
@@ -41,3 +41,25 @@ test: system-deps venv lint
 
 clean-venv:
 	rm -rf $(VENV)
+
+# The ingest throughput benchmark (bench/ingest_throughput.py) compares hoso with OCRmyPDF. OCRmyPDF and its
+# pins stay out of the project's dependencies: it lives in its own venv, with psutil (memory sampling) and
+# rapidfuzz (edit distance for the character error rate); ghostscript is what OCRmyPDF needs for PDF/A.
+BENCH_VENV   := .bench-venv
+BENCH_APT    := ghostscript
+BENCH_PIP    := ocrmypdf==17.13.0 psutil==7.2.2 rapidfuzz==3.14.6
+
+bench-deps:
+	@missing=""; for package in $(BENCH_APT); do \
+	  dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BENCH_VENV)/.installed:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q $(BENCH_PIP)
+	touch $@
+
+bench-venv: system-deps bench-deps venv $(BENCH_VENV)/.installed

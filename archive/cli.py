@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import click
+import pikepdf
 from sqlalchemy import select
 from tqdm import tqdm
 
@@ -26,10 +27,14 @@ from ingest.errors import IngestError
 from ingest.pipeline import verification_report
 from ingest.queue import JobQueue
 from ingest.submit import submit
+from ingest.watch import FolderWatch, WatchOutcome
+from ocr.fast_check import fast_report
+from ocr.raster import count_pages
 from search.index import QuerySyntaxError
 
 EXIT_REFUSED = 2
 EXIT_NOT_FOUND = 3
+EXIT_INTERRUPTED = 130
 FINAL_STATUSES = ("processed", "failed")
 
 
@@ -97,7 +102,7 @@ def serve(host: str | None, port: int | None, no_worker: bool) -> None:
     """Serve the web app and API, with a worker process for the page jobs."""
     from waitress import serve as waitress_serve
 
-    from archive.web import create_app
+    from archive.web import FORM_OVERHEAD_BYTES, create_app
 
     runtime = _prepared_runtime()
     logging.getLogger().setLevel(logging.INFO)
@@ -107,7 +112,14 @@ def serve(host: str | None, port: int | None, no_worker: bool) -> None:
     try:
         address = f"http://{host or settings.host}:{port or settings.port}"
         click.echo(f"hoso serving on {address}", err=True)
-        waitress_serve(create_app(runtime), host=host or settings.host, port=port or settings.port, threads=8)
+        waitress_serve(
+            create_app(runtime),
+            host=host or settings.host,
+            port=port or settings.port,
+            threads=8,
+            # waitress's own default (1 GiB) would refuse large scans with a bare 413 before hoso could answer.
+            max_request_body_size=settings.max_upload_bytes + FORM_OVERHEAD_BYTES,
+        )
     finally:
         if worker_process is not None:
             worker_process.terminate()
@@ -126,8 +138,11 @@ def _wait_for(runtime: Runtime, dossier_id: str, page_count: int, show_progress:
                     dossier = session.get(Dossier, dossier_id)
                     assert dossier is not None
                     done = sum(page.status != "pending" for page in dossier.pages)
+                    failed = sum(page.status == "failed" for page in dossier.pages)
                     status = dossier.status
                 bar.update(done - bar.n)
+                if failed:
+                    bar.set_postfix_str(f"{failed} failed (see `hoso verify`)", refresh=False)
                 if status in FINAL_STATUSES:
                     return
                 if queue_worker is not None and queue_worker.poll() is not None:
@@ -149,7 +164,7 @@ def _wait_for(runtime: Runtime, dossier_id: str, page_count: int, show_progress:
 @click.option("--wait", is_flag=True, help="Wait until every page is processed (starts a worker if none runs).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def ingest(file: Path, case_number: str, unit_code: str, wait: bool, as_json: bool) -> None:
-    """Store a scanned dossier (PDF) and queue its pages for OCR."""
+    """Store a scanned dossier (PDF, or a TIFF, JPEG or PNG scan) and queue its pages for OCR."""
     runtime = _prepared_runtime()
     queue = JobQueue(runtime.settings)
     try:
@@ -171,9 +186,56 @@ def ingest(file: Path, case_number: str, unit_code: str, wait: bool, as_json: bo
             "created": created,
             "page_count": current.page_count,
             "sha256": current.original_sha256,
+            "pages_failed": sum(page.status == "failed" for page in current.pages),
+            "archive_pdf_sha256": current.archive_pdf_sha256,
         }
     note = "" if created else " (same original as an existing dossier)"
     _emit(data, as_json, f"dossier {data['dossier_id']}: {data['status']}, {data['page_count']} pages{note}")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--unit", "unit_code", required=True, help="Code of the unit (team) that owns the cases, e.g. LCI-D1.")
+@click.option(
+    "--case",
+    "case_number",
+    default=None,
+    help="Case number for every file. Default: from each file's name (148-QĐ-XPHC.pdf is case 148/QĐ-XPHC).",
+)
+@click.option("--once", is_flag=True, help="Take the files there now, then stop (exit 2 if one was refused).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file, one per line.")
+def watch(folder: Path, unit_code: str, case_number: str | None, once: bool, as_json: bool) -> None:
+    """Ingest every scan dropped into FOLDER, then move it to done/ or to failed/ with NAME.error.txt.
+
+    A file is taken once its size has not changed for HOSO_WATCH_SETTLE seconds. Run `hoso serve` or
+    `hoso worker` beside it to process the queued pages.
+    """
+    runtime = _prepared_runtime()
+    with runtime.sessions() as session:
+        if session.scalar(select(Unit).where(Unit.code == unit_code)) is None:
+            click.echo(f"error: no unit {unit_code!r}", err=True)
+            sys.exit(EXIT_NOT_FOUND)
+    settings = runtime.settings
+    watcher = FolderWatch(runtime, JobQueue(settings), folder, unit_code, case_number, settings.watch_settle)
+    refused: list[WatchOutcome] = []
+
+    def report(outcome: WatchOutcome) -> None:
+        if outcome.outcome == "refused":
+            refused.append(outcome)
+        if as_json:
+            click.echo(json.dumps(outcome.to_dict(), ensure_ascii=False))
+        elif outcome.dossier_id:
+            click.echo(f"{outcome.filename}: {outcome.outcome}, dossier {outcome.dossier_id} ({outcome.case_number})")
+        else:
+            click.echo(f"{outcome.filename}: refused, {outcome.error}: {outcome.detail}")
+
+    if not once:
+        click.echo(f"watching {folder} every {settings.watch_interval:g} s; Ctrl+C stops", err=True)
+    try:
+        watcher.run(settings.watch_interval, once, report)
+    except KeyboardInterrupt:
+        return
+    sys.exit(EXIT_REFUSED if refused else 0)
 
 
 def _format_report(report: dict) -> str:
@@ -197,8 +259,16 @@ def _format_report(report: dict) -> str:
 @main.command()
 @click.argument("dossier_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (the verify contract).")
-def verify(dossier_id: str, as_json: bool) -> None:
+@click.option(
+    "--fast",
+    is_flag=True,
+    help="DOSSIER_ID is a PDF file: check its sheet numbers, orientation and cover at the scanner, before upload.",
+)
+def verify(dossier_id: str, as_json: bool, fast: bool) -> None:
     """Check a dossier's sheet numbering and cover, and list the findings."""
+    if fast:
+        _verify_file_fast(Path(dossier_id), as_json)
+        return
     runtime = _prepared_runtime()
     with runtime.sessions() as session:
         dossier = session.get(Dossier, dossier_id)
@@ -206,6 +276,22 @@ def verify(dossier_id: str, as_json: bool) -> None:
             click.echo(f"error: no dossier {dossier_id!r}", err=True)
             sys.exit(EXIT_NOT_FOUND)
         report = verification_report(dossier)
+    _emit(report, as_json, _format_report(report))
+    sys.exit(0 if report["passed"] else 1)
+
+
+def _verify_file_fast(pdf_path: Path, as_json: bool) -> None:
+    """`verify --fast FILE`: no database, no upload; the report of ocr.fast_check with "mode": "fast"."""
+    if not pdf_path.is_file():
+        click.echo(f"error: no file {str(pdf_path)!r} / không tìm thấy tệp", err=True)
+        sys.exit(EXIT_NOT_FOUND)
+    try:
+        page_count = count_pages(pdf_path)
+    except pikepdf.PdfError as refused:
+        click.echo(f"error: not a readable PDF ({refused}) / tệp không phải PDF đọc được", err=True)
+        sys.exit(EXIT_REFUSED)
+    with tqdm(total=page_count, unit="page", disable=as_json, file=sys.stderr, desc="corners") as bar:
+        report = fast_report(pdf_path, progress=bar.update)
     _emit(report, as_json, _format_report(report))
     sys.exit(0 if report["passed"] else 1)
 
@@ -237,6 +323,36 @@ def search(query: str, unit_code: str | None, limit: int, as_json: bool) -> None
         for hit in hits
     ]
     _emit({"total": result.total, "hits": hits}, as_json, "\n".join(lines))
+
+
+@main.command()
+@click.option("--restart", is_flag=True, help="Start over even if an interrupted run could be resumed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (no progress bar).")
+def reindex(restart: bool, as_json: bool) -> None:
+    """Rebuild the search index from the database; an interrupted run resumes where it stopped."""
+    from archive.reindex import dossiers_to_index
+    from archive.reindex import reindex as rebuild
+
+    runtime = _prepared_runtime()
+    left, total = dossiers_to_index(runtime)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it like Ctrl-C
+    bar = tqdm(total=total if restart else left, unit="dossier", disable=as_json, file=sys.stderr)
+    try:
+        with bar:
+            summary = rebuild(runtime, restart=restart, on_progress=lambda dossiers, _pages: bar.update(dossiers))
+    except KeyboardInterrupt:
+        click.echo("interrupted: run `hoso reindex` again to resume (đã dừng; chạy lại để tiếp tục)", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    data = {"dossiers": summary.dossiers, "pages": summary.pages, "resumed_after": summary.resumed_after}
+    resumed = f" (resumed after dossier {summary.resumed_after})" if summary.resumed_after else ""
+    _emit(data, as_json, f"indexed {summary.dossiers} dossiers, {summary.pages} pages{resumed}")
+
+
+# The handover workflow and the audit log live in their own module; imported here, after `main` exists.
+from archive.cli_handover import audit_group, handover  # noqa: E402
+
+main.add_command(handover)
+main.add_command(audit_group)
 
 
 if __name__ == "__main__":

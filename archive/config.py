@@ -16,12 +16,20 @@ SETTINGS: dict[str, str] = {
     "HOSO_STORAGE_DIR": "Directory of the local object store for originals and derived files. "
     "Default $HOSO_HOME/objects",
     "HOSO_INDEX_DIR": "Directory of the Tantivy search index. Default $HOSO_HOME/index",
+    "HOSO_SEARCH_URL": "Elasticsearch URL for the search index; empty: the embedded Tantivy index in HOSO_INDEX_DIR",
+    "HOSO_SEARCH_INDEX": "Name prefix of the Elasticsearch index and its template. Default hoso-pages",
     "HOSO_QUEUE_PATH": "SQLite file of the embedded job queue (Huey). Default $HOSO_HOME/queue.db",
     "HOSO_SECRET_KEY": "Flask secret key for sessions and CSRF. Default: a random key kept in $HOSO_HOME/secret_key",
     "HOSO_WORKERS": "Worker processes for page jobs. Default: number of CPU cores",
     "HOSO_OCR_DPI": "Resolution at which pages are rasterised for OCR. Default 300",
+    "HOSO_OCR_PAGE_TIMEOUT": "Seconds one page may take to be read before it is stopped and marked page_timeout. "
+    "Default 180",
     "HOSO_MAX_UPLOAD_MB": "Largest accepted upload in MiB. Default 2048",
     "HOSO_MAX_PAGES": "Most pages accepted in one dossier. Default 2000",
+    "HOSO_MAX_PAGE_MPIXELS": "Largest page accepted, in megapixels: an image's pixel size, or a PDF page's size "
+    "at HOSO_OCR_DPI (decompression-bomb guard). Default 300",
+    "HOSO_WATCH_INTERVAL": "Seconds between two looks at a folder watched by `hoso watch`. Default 5",
+    "HOSO_WATCH_SETTLE": "Seconds a watched file's size and time must stay unchanged before it is taken. Default 10",
     "HOSO_HOST": "Address `hoso serve` listens on. Default 127.0.0.1",
     "HOSO_PORT": "Port `hoso serve` listens on. Default 8000",
 }
@@ -44,10 +52,16 @@ class Settings:
     secret_key: str | None
     workers: int
     ocr_dpi: int
+    ocr_page_timeout: float
     max_upload_bytes: int
     max_pages: int
+    max_page_pixels: int
+    watch_interval: float
+    watch_settle: float
     host: str
     port: int
+    search_url: str = ""  # Elasticsearch when set, else Tantivy in index_dir
+    search_index: str = "hoso-pages"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -61,10 +75,16 @@ class Settings:
             secret_key=os.environ.get("HOSO_SECRET_KEY") or None,
             workers=int(_env("HOSO_WORKERS", str(os.cpu_count() or 1))),
             ocr_dpi=int(_env("HOSO_OCR_DPI", "300")),
+            ocr_page_timeout=float(_env("HOSO_OCR_PAGE_TIMEOUT", "180")),
             max_upload_bytes=int(_env("HOSO_MAX_UPLOAD_MB", "2048")) * 1024 * 1024,
             max_pages=int(_env("HOSO_MAX_PAGES", "2000")),
+            max_page_pixels=int(float(_env("HOSO_MAX_PAGE_MPIXELS", "300")) * 1_000_000),
+            watch_interval=float(_env("HOSO_WATCH_INTERVAL", "5")),
+            watch_settle=float(_env("HOSO_WATCH_SETTLE", "10")),
             host=_env("HOSO_HOST", "127.0.0.1"),
             port=int(_env("HOSO_PORT", "8000")),
+            search_url=_env("HOSO_SEARCH_URL", ""),
+            search_index=_env("HOSO_SEARCH_INDEX", "hoso-pages"),
         )
 
     @property

@@ -38,7 +38,12 @@ class Runtime:
 
     @cached_property
     def index(self) -> SearchIndex:
-        from search.tantivy_index import TantivyIndex  # opened on first use: most commands never search
+        """Elasticsearch when HOSO_SEARCH_URL is set, else the embedded Tantivy index; opened on first use."""
+        if self.settings.search_url:
+            from search.elastic_index import ElasticIndex
+
+            return ElasticIndex(self.settings.search_url, index_prefix=self.settings.search_index)
+        from search.tantivy_index import TantivyIndex  # most commands never search
 
         return TantivyIndex(self.settings.index_dir)
 

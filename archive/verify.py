@@ -1,4 +1,4 @@
-"""Archivist's acceptance rules for a scanned dossier: cover, sheet numbers (bút lục), order, orientation.
+"""Archivist's acceptance rules for a scanned dossier: cover, sheet numbers (bút lục), contents, scan quality.
 
 The rules judge page facts that OCR has already extracted; they never look at pixels, touch the database
 or do I/O, so the same facts always give the same findings and the rules can be tested on hand-made
@@ -10,8 +10,10 @@ down in docs/verification.md.
 
 import copy
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 ERROR = "error"
@@ -27,13 +29,60 @@ SEVERITIES: dict[str, str] = {
     "duplicate": ERROR,
     "gap": ERROR,
     "out_of_order": ERROR,
-    # A letter suffix is the sanctioned way to insert a sheet after numbering; whether it is legitimate
-    # depends on the closing certificate, which is not an input yet (see docs/verification.md).
-    "inserted_sheet": WARNING,
+    "first_not_one": ERROR,
+    # A letter suffix is the sanctioned way to insert a sheet after numbering: legitimate only when the
+    # closing certificate declares it; a declared one is reported as INFO (see _check_inserted_sheets).
+    "inserted_sheet": ERROR,
+    "closing_count_mismatch": ERROR,
+    "document_missing": ERROR,
+    # Decree 30/2020 annex I: scans of at least 200 dpi; a rescan fixes it.
+    "low_resolution": ERROR,
+    # Read from an OCR'd table, so a person confirms before anyone acts on it.
+    "toc_mismatch": WARNING,
+    "low_confidence": WARNING,
+    # A fact about the team's timing, not a defect of the dossier that a rescan could fix.
+    "late_digitization": WARNING,
     # Scan accidents: the pipeline has already turned the page upright.
     "upside_down": INFO,
     "rotated": INFO,
+    # The page could not be read (it failed, crashed its reader or kept killing its worker), or took longer
+    # than HOSO_OCR_PAGE_TIMEOUT: nothing on it was checked, so a person looks at it or it is rescanned.
+    "page_unreadable": ERROR,
+    "page_timeout": ERROR,
 }
+
+# The documents every penalty case holds (Law on Handling Administrative Violations: inspection decision,
+# inspection record, violation record, penalty decision). A case is a penalty case when it holds a
+# violation record or a penalty decision.
+PENALTY_CASE_DOCUMENTS: tuple[str, ...] = (
+    "quyet_dinh_kiem_tra",
+    "bien_ban_kiem_tra",
+    "bien_ban_vi_pham_hanh_chinh",
+    "quyet_dinh_xu_phat",
+)
+_PENALTY_CASE_MARKERS = frozenset({"bien_ban_vi_pham_hanh_chinh", "quyet_dinh_xu_phat"})
+DOC_TYPE_NAMES_VI: dict[str, str] = {
+    "quyet_dinh_kiem_tra": "Quyết định kiểm tra",
+    "bien_ban_kiem_tra": "Biên bản kiểm tra",
+    "bien_ban_vi_pham_hanh_chinh": "Biên bản vi phạm hành chính",
+    "quyet_dinh_tam_giu": "Quyết định tạm giữ",
+    "bien_ban_tam_giu": "Biên bản tạm giữ",
+    "phu_luc_bang_ke": "Phụ lục bảng kê",
+    "bao_cao": "Báo cáo",
+    "cong_van": "Công văn",
+    "quyet_dinh_xu_phat": "Quyết định xử phạt",
+    "bien_ban_giao_nhan": "Biên bản giao nhận",
+}
+# Below this a sheet-number read is shown to a person (the reader's votes agree on less than 60%).
+LOW_SHEET_CONFIDENCE = 0.6
+# Below this mean word confidence a page's text (and so its document type) is doubtful.
+LOW_TEXT_CONFIDENCE = 0.5
+# Decree 30/2020/NĐ-CP annex I: scanned at 200 dpi or more. Half a dpi of slack for rounding.
+MIN_DPI = 200
+# Circular 22/2021/TT-BCT art. 7.4: paper documents digitised within 48 hours of signing.
+DIGITIZATION_HOURS = 48
+# Document dates are calendar days in Vietnam; the 48 hours run from the end of that day.
+VIETNAM_TIME = timezone(timedelta(hours=7))
 
 # The fields printed on a cover, in the order they appear on the form.
 COVER_FIELDS: tuple[str, ...] = (
@@ -87,7 +136,49 @@ class PageFact:
     sheet_confidence: float | None
     rotation: int  # 0/90/180/270 as stored (content turned clockwise by this)
     role: str  # "cover" | "toc" | "document" | "closing" | "blank"
+    doc_type: str | None  # from this page's own header; continuation pages have None
+    doc_number: str | None = None  # "194/QĐ-KT", from the same header
+    doc_date: str | None = None  # YYYY-MM-DD, from the same header
+    dpi: float | None = None  # effective scan resolution
+    mean_confidence: float | None = None  # mean OCR word confidence, 0..1
+    error_code: str | None = None  # why the page could not be read: "page_unreadable" or "page_timeout"
+
+
+@dataclass(frozen=True)
+class ContentsEntry:
+    """One row of the table of contents (mục lục văn bản) as far as OCR could read it."""
+
     doc_type: str | None
+    number: str | None = None
+    sheets: str | None = None  # the "Tờ số" cell as printed: "3-4", "7", "6-6a"
+
+
+@dataclass(frozen=True)
+class ContentsFact:
+    """The table of contents page and its rows."""
+
+    page: int
+    entries: tuple[ContentsEntry, ...]
+
+
+@dataclass(frozen=True)
+class ClosingFact:
+    """What the closing certificate (chứng từ kết thúc) declares; numbers are normalised sheet numbers."""
+
+    page: int
+    sheet_count: int | None  # "Hồ sơ này gồm có: N tờ"
+    duplicates: tuple[str, ...] = ()  # "tờ số trùng": repeated or lettered numbers, e.g. "12a"
+    skipped: tuple[str, ...] = ()  # "tờ số khuyết": numbers deliberately not used
+
+
+@dataclass(frozen=True)
+class Document:
+    """One document of the dossier: its first page carries the header, the pages after it continue it."""
+
+    doc_type: str
+    pages: list[int]
+    number: str | None
+    date: str | None
 
 
 @dataclass(frozen=True)
@@ -122,12 +213,24 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class DossierContext:
+    """Facts about the dossier beyond its pages: what its contents and closing pages declare, and when it
+    was uploaded (an aware datetime). Every part is optional; a rule without its input stays silent."""
+
+    contents: ContentsFact | None = None
+    closing: ClosingFact | None = None
+    uploaded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class _Dossier:
-    """The facts every rule shares: the pages in scan order and the side each page is on."""
+    """The facts every rule shares: the pages in scan order, the side each page is on, the documents."""
 
     pages: list[PageFact]
     sides: dict[int, str]
     cover: CoverFact | None
+    documents: list[Document] = field(default_factory=list)
+    context: DossierContext = field(default_factory=DossierContext)
 
     @property
     def sheet_fronts(self) -> list[PageFact]:
@@ -141,15 +244,26 @@ class _Dossier:
         return [(p, key) for p, key in keyed if key is not None]
 
 
-def verify(pages: Sequence[PageFact], cover: CoverFact | None) -> list[Finding]:
+def verify(pages: Sequence[PageFact], cover: CoverFact | None, context: DossierContext | None = None) -> list[Finding]:
     """Run every rule over one dossier's page facts; findings come rule by rule, then in page order."""
-    return _run_checks(_dossier(pages, cover))
+    return _run_checks(_dossier(pages, cover, context))
 
 
-def report(dossier_id: str, status: str, pages: Sequence[PageFact], cover: CoverFact | None) -> dict[str, Any]:
-    """The verification report in the JSON contract other components read (see docs/verification.md)."""
-    dossier = _dossier(pages, cover)
+def report(
+    dossier_id: str,
+    status: str,
+    pages: Sequence[PageFact],
+    cover: CoverFact | None,
+    context: DossierContext | None = None,
+) -> dict[str, Any]:
+    """The verification report in the JSON contract other components read (see docs/verification.md).
+
+    A page's ``doc_type`` is that of the document it belongs to (carried forward from the document's
+    first page); ``documents`` lists the documents found. Both are additive to the issue-2 contract.
+    """
+    dossier = _dossier(pages, cover, context)
     findings = _run_checks(dossier)
+    carried = _carried_doc_types(dossier.documents)
     return {
         "dossier_id": dossier_id,
         "status": status,
@@ -161,20 +275,54 @@ def report(dossier_id: str, status: str, pages: Sequence[PageFact], cover: Cover
                 "sheet_confidence": p.sheet_confidence,
                 "rotation": p.rotation,
                 "role": p.role,
-                "doc_type": p.doc_type,
+                "doc_type": carried.get(p.page),
                 "side": dossier.sides[p.page],
             }
             for p in dossier.pages
         ],
         "cover": _cover_dict(cover),
+        "documents": [
+            {"doc_type": d.doc_type, "number": d.number, "date": d.date, "pages": list(d.pages)}
+            for d in dossier.documents
+        ],
         "findings": [finding.to_dict() for finding in findings],
         "passed": not any(finding.severity == ERROR for finding in findings),
     }
 
 
-def _dossier(pages: Sequence[PageFact], cover: CoverFact | None) -> _Dossier:
+def documents_of(pages: Sequence[PageFact]) -> list[Document]:
+    """Group pages into documents: a page whose header names a type opens one; the pages after it belong to it.
+
+    A document page without a header of its own (a continuation, a text back) continues the open
+    document; blank pages neither continue nor close it (they are backs); the cover, the table of contents
+    and the closing sheet close it. Document pages before any header belong to no document.
+    """
+    documents: list[Document] = []
+    current: Document | None = None
+    for page in sorted(pages, key=lambda p: p.page):
+        if page.role == "document" and page.doc_type is not None:
+            current = Document(page.doc_type, [page.page], page.doc_number, page.doc_date)
+            documents.append(current)
+        elif page.role == "document" and current is not None:
+            current.pages.append(page.page)
+        elif page.role != "blank":
+            current = None
+    return documents
+
+
+def _carried_doc_types(documents: list[Document]) -> dict[int, str]:
+    return {page: document.doc_type for document in documents for page in document.pages}
+
+
+def _dossier(pages: Sequence[PageFact], cover: CoverFact | None, context: DossierContext | None) -> _Dossier:
     ordered = sorted(pages, key=lambda p: p.page)
-    return _Dossier(pages=ordered, sides=_infer_sides(ordered), cover=cover)
+    return _Dossier(
+        pages=ordered,
+        sides=_infer_sides(ordered),
+        cover=cover,
+        documents=documents_of(ordered),
+        context=context or DossierContext(),
+    )
 
 
 def _run_checks(dossier: _Dossier) -> list[Finding]:
@@ -242,8 +390,14 @@ def _cover_dict(cover: CoverFact | None) -> dict[str, Any]:
     }
 
 
-def _finding(code: str, pages: list[int], detail: dict[str, Any], message: str, message_vi: str) -> Finding:
-    return Finding(code, SEVERITIES[code], pages, detail, message, message_vi)
+def _finding(
+    code: str, pages: list[int], detail: dict[str, Any], message: str, message_vi: str, severity: str | None = None
+) -> Finding:
+    return Finding(code, severity or SEVERITIES[code], pages, detail, message, message_vi)
+
+
+def _declared(numbers: Sequence[str]) -> set[SheetKey]:
+    return {key for key in (_sheet_key(number) for number in numbers) if key is not None}
 
 
 def _page_list(pages: list[int]) -> str:
@@ -331,13 +485,18 @@ def _check_duplicates(dossier: _Dossier) -> list[Finding]:
     for page, key in dossier.numbered:
         pages_by_key.setdefault(key, []).append(page.page)
     duplicates = sorted((pages, key) for key, pages in pages_by_key.items() if len(pages) > 1)
+    closing = dossier.context.closing
+    declared = _declared(closing.duplicates) if closing is not None else set()
     return [
         _finding(
             "duplicate",
             pages,
             {"number": _sheet_label(key), "pages": pages},
-            f"Sheet number {_sheet_label(key)} is used on {_pages_en(pages)}.",
-            f"Số tờ {_sheet_label(key)} bị trùng ở các trang {_page_list(pages)}.",
+            f"Sheet number {_sheet_label(key)} is used on {_pages_en(pages)}"
+            + (", as the closing certificate declares." if key in declared else "."),
+            f"Số tờ {_sheet_label(key)} bị trùng ở các trang {_page_list(pages)}"
+            + (" (đã ghi trong chứng từ kết thúc)." if key in declared else "."),
+            severity=WARNING if key in declared else None,
         )
         for pages, key in duplicates
     ]
@@ -360,13 +519,17 @@ def _check_gaps(dossier: _Dossier) -> list[Finding]:
         return []
     next_pages = {min((key, page.page) for page, key in numbered if key > (number, ""))[1] for number in missing}
     pages = sorted(next_pages)
+    closing = dossier.context.closing
+    declared = closing is not None and {(number, "") for number in missing} <= _declared(closing.skipped)
     return [
         _finding(
             "gap",
             pages,
             {"missing": [str(number) for number in missing]},
-            f"Sheet numbers missing: {_number_ranges(missing)}.",
-            f"Khuyết số tờ: {_number_ranges(missing)}.",
+            f"Sheet numbers missing: {_number_ranges(missing)}"
+            + (", as the closing certificate declares." if declared else "."),
+            f"Khuyết số tờ: {_number_ranges(missing)}" + (" (đã ghi trong chứng từ kết thúc)." if declared else "."),
+            severity=WARNING if declared else None,
         )
     ]
 
@@ -393,18 +556,224 @@ def _check_order(dossier: _Dossier) -> list[Finding]:
 
 
 def _check_inserted_sheets(dossier: _Dossier) -> list[Finding]:
-    """A lettered number (12a) is a sheet inserted after numbering; the closing certificate must record it."""
+    """A lettered number (12a) is a sheet inserted after numbering: an error unless the closing certificate
+    declares it among its "tờ số trùng", in which case it is only pointed out (INFO)."""
+    closing = dossier.context.closing
+    declared = _declared(closing.duplicates) if closing is not None else set()
+    findings = []
+    for page, key in dossier.numbered:
+        if not key[1]:
+            continue
+        label = _sheet_label(key)
+        if key in declared:
+            findings.append(
+                _finding(
+                    "inserted_sheet",
+                    [page.page],
+                    {"number": label, "page": page.page},
+                    f"Inserted sheet {label} on page {page.page}, declared in the closing certificate.",
+                    f"Tờ chèn thêm số {label} ở trang {page.page}, đã được ghi trong chứng từ kết thúc.",
+                    severity=INFO,
+                )
+            )
+            continue
+        where_en = (
+            "the closing certificate does not declare it" if closing else "the dossier has no closing certificate"
+        )
+        where_vi = (
+            "chứng từ kết thúc không ghi nhận tờ này" if closing else "hồ sơ không có chứng từ kết thúc ghi nhận tờ này"
+        )
+        findings.append(
+            _finding(
+                "inserted_sheet",
+                [page.page],
+                {"number": label, "page": page.page},
+                f"Inserted sheet {label} on page {page.page}; {where_en}.",
+                f"Tờ chèn thêm số {label} ở trang {page.page}; {where_vi}.",
+            )
+        )
+    return findings
+
+
+def _check_first_not_one(dossier: _Dossier) -> list[Finding]:
+    """Numbering starts at 01 on the first document sheet (Circular 27/2020 art. 26): the first numbered
+    front in scan order must carry 1. Holes below its number are also a gap; this finding names the page
+    where the run starts wrong, which the gap finding cannot."""
+    fronts = [(p, _sheet_key(p.sheet_number)) for p in dossier.sheet_fronts]
+    first = next(((p, key) for p, key in fronts if key is not None), None)
+    if first is None or first[1] == (1, ""):
+        return []
+    page, key = first
+    label = _sheet_label(key)
     return [
         _finding(
-            "inserted_sheet",
+            "first_not_one",
             [page.page],
-            {"number": _sheet_label(key), "page": page.page},
-            f"Inserted sheet {_sheet_label(key)} on page {page.page}; check that the closing certificate records it.",
-            f"Tờ chèn thêm số {_sheet_label(key)} ở trang {page.page}; "
-            "cần đối chiếu chứng từ kết thúc có ghi nhận tờ này.",
+            {"number": label, "page": page.page},
+            f"Numbering starts at {label} on page {page.page}, not at 1.",
+            f"Số tờ đầu tiên (trang {page.page}) là {label}, không phải 01.",
         )
-        for page, key in dossier.numbered
-        if key[1]
+    ]
+
+
+def _check_closing_count(dossier: _Dossier) -> list[Finding]:
+    """The closing certificate's "Hồ sơ này gồm có: N tờ" must equal the document sheet fronts, like the cover."""
+    closing = dossier.context.closing
+    if closing is None or closing.sheet_count is None:
+        return []
+    actual = len(dossier.sheet_fronts)
+    if closing.sheet_count == actual:
+        return []
+    return [
+        _finding(
+            "closing_count_mismatch",
+            [closing.page],
+            {"declared": closing.sheet_count, "actual": actual},
+            f"The closing certificate declares {closing.sheet_count} sheets but the dossier has {actual}.",
+            f"Chứng từ kết thúc ghi gồm {closing.sheet_count} tờ nhưng hồ sơ có {actual} tờ tài liệu.",
+        )
+    ]
+
+
+def _check_contents(dossier: _Dossier) -> list[Finding]:
+    """Every document is listed in the table of contents and every row points at a document present.
+
+    Rows and documents are compared by type (multisets): OCR breaks numbers across table lines far more
+    often than it loses a row title, so the type is the reliable key.
+    """
+    contents = dossier.context.contents
+    if contents is None:
+        return []
+    listed = Counter(entry.doc_type for entry in contents.entries if entry.doc_type)
+    found = Counter(document.doc_type for document in dossier.documents)
+    missing = sorted((listed - found).elements())
+    unlisted = sorted((found - listed).elements())
+    if not missing and not unlisted:
+        return []
+    unlisted_pages = sorted({document.pages[0] for document in dossier.documents if document.doc_type in set(unlisted)})
+    parts_en, parts_vi = [], []
+    if missing:
+        parts_en.append("listed but not found: " + ", ".join(missing))
+        parts_vi.append("có trong mục lục nhưng không thấy trong hồ sơ: " + _doc_names_vi(missing))
+    if unlisted:
+        parts_en.append("found but not listed: " + ", ".join(unlisted))
+        parts_vi.append("có trong hồ sơ nhưng không có trong mục lục: " + _doc_names_vi(unlisted))
+    return [
+        _finding(
+            "toc_mismatch",
+            [contents.page, *unlisted_pages],
+            {"missing": missing, "unlisted": unlisted},
+            "Table of contents and documents disagree; " + "; ".join(parts_en) + ".",
+            "Mục lục văn bản không khớp với tài liệu; " + "; ".join(parts_vi) + ".",
+        )
+    ]
+
+
+def _doc_names_vi(doc_types: list[str]) -> str:
+    return ", ".join(DOC_TYPE_NAMES_VI.get(doc_type, doc_type) for doc_type in doc_types)
+
+
+def _check_documents_missing(dossier: _Dossier) -> list[Finding]:
+    """A penalty case (it holds a violation record or a penalty decision) holds all of PENALTY_CASE_DOCUMENTS."""
+    present = {document.doc_type for document in dossier.documents}
+    if not present & _PENALTY_CASE_MARKERS:
+        return []
+    missing = [doc_type for doc_type in PENALTY_CASE_DOCUMENTS if doc_type not in present]
+    if not missing:
+        return []
+    # The pages that make it a penalty case: where the archivist sees why these documents are expected.
+    markers = [document.pages[0] for document in dossier.documents if document.doc_type in _PENALTY_CASE_MARKERS]
+    return [
+        _finding(
+            "document_missing",
+            markers,
+            {"doc_types": missing},
+            "Penalty case without: " + ", ".join(missing) + ".",
+            "Hồ sơ xử phạt thiếu văn bản: " + _doc_names_vi(missing) + ".",
+        )
+    ]
+
+
+def _check_low_confidence(dossier: _Dossier) -> list[Finding]:
+    """Reads a person should confirm: a sheet number the reader doubts, or a page whose text OCR doubts."""
+    numbers = [
+        p.page
+        for p in dossier.pages
+        if p.sheet_number is not None and p.sheet_confidence is not None and p.sheet_confidence < LOW_SHEET_CONFIDENCE
+    ]
+    texts = [
+        p.page
+        for p in dossier.pages
+        if p.role != "blank" and p.mean_confidence is not None and p.mean_confidence < LOW_TEXT_CONFIDENCE
+    ]
+    pages = sorted(set(numbers) | set(texts))
+    if not pages:
+        return []
+    return [
+        _finding(
+            "low_confidence",
+            pages,
+            {"pages": pages, "sheet_numbers": numbers, "text": texts},
+            f"Uncertain reading, please check {_pages_en(pages)}.",
+            f"Máy đọc không chắc chắn (số tờ hoặc nội dung), cần người kiểm tra trang {_page_list(pages)}.",
+        )
+    ]
+
+
+def _check_late_digitization(dossier: _Dossier) -> list[Finding]:
+    """Paper documents are digitised within 48 hours of signing (Circular 22/2021/TT-BCT art. 7.4).
+
+    The clock starts at the end of the latest document date (Vietnam time; dates carry no hour) and stops
+    at the upload. Dates in the future of the upload are OCR slips and are ignored.
+    """
+    uploaded_at = dossier.context.uploaded_at
+    if uploaded_at is None:
+        return []
+    dated = [(date.fromisoformat(d.date), d) for d in dossier.documents if d.date and _is_iso_date(d.date)]
+    end_of_day = {day: datetime.combine(day + timedelta(days=1), datetime.min.time(), VIETNAM_TIME) for day, _ in dated}
+    dated = [(day, d) for day, d in dated if end_of_day[day] - timedelta(days=1) <= uploaded_at]
+    if not dated:
+        return []
+    latest = max(day for day, _ in dated)
+    hours = (uploaded_at - end_of_day[latest]).total_seconds() / 3600
+    if hours <= DIGITIZATION_HOURS:
+        return []
+    pages = sorted({d.pages[0] for day, d in dated if day == latest})
+    return [
+        _finding(
+            "late_digitization",
+            pages,
+            {"latest_document_date": latest.isoformat(), "uploaded_at": uploaded_at.isoformat(), "hours": int(hours)},
+            f"Uploaded {int(hours)} hours after the end of {latest.isoformat()}, the latest document date "
+            f"(limit {DIGITIZATION_HOURS} hours).",
+            f"Số hóa chậm: tải lên sau {int(hours)} giờ kể từ hết ngày {latest.strftime('%d/%m/%Y')} "
+            f"(ngày của văn bản mới nhất); quy định trong vòng {DIGITIZATION_HOURS} giờ.",
+        )
+    ]
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_low_resolution(dossier: _Dossier) -> list[Finding]:
+    """Decree 30/2020/NĐ-CP annex I: digitised documents are scanned at 200 dpi or more."""
+    low = [p for p in dossier.pages if p.dpi is not None and p.dpi + 0.5 < MIN_DPI]
+    if not low:
+        return []
+    pages = [p.page for p in low]
+    return [
+        _finding(
+            "low_resolution",
+            pages,
+            {"pages": pages, "dpi": [round(p.dpi or 0) for p in low]},
+            f"Scanned below {MIN_DPI} dpi: {_pages_en(pages)}.",
+            f"Trang {_page_list(pages)} được quét dưới {MIN_DPI} dpi; cần quét lại từ {MIN_DPI} dpi trở lên.",
+        )
     ]
 
 
@@ -441,16 +810,49 @@ def _check_rotated(dossier: _Dossier) -> list[Finding]:
     ]
 
 
-# The rules in the order their findings are reported: cover, count, numbering, orientation.
+_PAGE_FAILURE_MESSAGES_VI = {
+    "page_unreadable": "Không đọc được trang {pages}; cần kiểm tra tệp quét hoặc quét lại các trang này.",
+    "page_timeout": "Trang {pages} xử lý quá thời gian cho phép nên đã bị dừng; cần kiểm tra hoặc quét lại.",
+}
+
+
+def _check_page_failures(dossier: _Dossier) -> list[Finding]:
+    """Pages the pipeline could not read: none of the other rules saw their content."""
+    findings = []
+    for code, message_vi in _PAGE_FAILURE_MESSAGES_VI.items():
+        pages = [p.page for p in dossier.pages if p.error_code == code]
+        if pages:
+            what = "Could not be read" if code == "page_unreadable" else "Stopped after the page time limit"
+            findings.append(
+                _finding(
+                    code,
+                    pages,
+                    {"pages": pages},
+                    f"{what}: {_pages_en(pages)}.",
+                    message_vi.format(pages=_page_list(pages)),
+                )
+            )
+    return findings
+
+
+# The rules in the order their findings are reported: cover, count, numbering, contents, scan, orientation.
 _CHECKS: tuple[Callable[[_Dossier], list[Finding]], ...] = (
+    _check_page_failures,  # first: pages nobody could read explain findings about their numbers below
     _check_cover_missing,
     _check_cover_fields,
     _check_sheet_count,
+    _check_closing_count,
     _check_unnumbered,
+    _check_first_not_one,
     _check_duplicates,
     _check_gaps,
     _check_order,
     _check_inserted_sheets,
+    _check_contents,
+    _check_documents_missing,
+    _check_low_confidence,
+    _check_low_resolution,
+    _check_late_digitization,
     _check_upside_down,
     _check_rotated,
 )

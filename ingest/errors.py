@@ -41,9 +41,13 @@ class FileTooLarge(IngestError):
 class UnsupportedType(IngestError):
     code = "unsupported_type"
     http_status = 415
-    detail = "The file is not a PDF."
+    detail = "The file is neither a PDF nor a TIFF, JPEG or PNG image."
+    # Kept word for word from the PDF-only days: the form and its tests show it; the remedy names the images.
     message_vi = "Tệp không phải là PDF."
-    remedy_vi = "Xuất bản quét ra định dạng PDF rồi tải lên lại."
+    remedy_vi = (
+        "Hệ thống nhận PDF hoặc ảnh quét TIFF (nhiều trang), JPEG, PNG: xuất bản quét ra một trong các "
+        "định dạng này rồi tải lên lại."
+    )
 
 
 class UnreadablePdf(IngestError):
@@ -53,29 +57,50 @@ class UnreadablePdf(IngestError):
     remedy_vi = "Quét lại hồ sơ hoặc xuất lại tệp PDF từ phần mềm máy quét."
 
 
+class UnreadableImage(IngestError):
+    code = "unreadable_image"
+    detail = "The image is damaged and cannot be read."
+    message_vi = "Tệp ảnh bị hỏng, không đọc được."
+    remedy_vi = "Quét lại trang hoặc lưu lại ảnh từ phần mềm máy quét rồi tải lên lại."
+
+
 class EncryptedPdf(IngestError):
     code = "encrypted_pdf"
     detail = (
         "The PDF is encrypted with a password. Remove the password first, e.g. "
-        "`qpdf --password=PASSWORD --decrypt in.pdf out.pdf`, then upload the decrypted file."
+        "`qpdf --password=PASSWORD --decrypt in.pdf out.pdf`, or open it and print it to a new PDF, "
+        "then upload the decrypted file."
     )
     message_vi = "Tệp PDF được đặt mật khẩu."
-    remedy_vi = "Gỡ mật khẩu (ví dụ: qpdf --password=MẬT_KHẨU --decrypt vao.pdf ra.pdf) rồi tải lên lại."
+    remedy_vi = (
+        "Gỡ mật khẩu (ví dụ: qpdf --password=MẬT_KHẨU --decrypt vao.pdf ra.pdf, hoặc mở tệp rồi "
+        "in ra một tệp PDF mới) rồi tải lên lại."
+    )
 
 
 class NoPages(IngestError):
     code = "no_pages"
-    detail = "The PDF has no pages."
-    message_vi = "Tệp PDF không có trang nào."
+    detail = "The file has no pages."
+    message_vi = "Tệp không có trang nào."
     remedy_vi = "Kiểm tra lại bản quét rồi tải lên lại."
 
 
 class TooManyPages(IngestError):
     code = "too_many_pages"
     http_status = 413
-    detail = "The PDF has more pages than the configured limit (HOSO_MAX_PAGES)."
-    message_vi = "Tệp PDF có quá nhiều trang."
+    detail = "The file has more pages than the configured limit (HOSO_MAX_PAGES)."
+    message_vi = "Tệp có quá nhiều trang."
     remedy_vi = "Chia hồ sơ thành nhiều tệp nhỏ hơn."
+
+
+class PageTooLarge(IngestError):
+    """A page whose pixels would not fit a worker's memory: a decompression bomb or a scan far beyond need."""
+
+    code = "page_too_large"
+    http_status = 413
+    detail = "A page is larger than the configured limit (HOSO_MAX_PAGE_MPIXELS)."
+    message_vi = "Tệp có trang quá lớn (quá nhiều điểm ảnh)."
+    remedy_vi = "Quét lại ở 300 dpi với khổ giấy thật của hồ sơ (A4) rồi tải lên lại."
 
 
 class UnknownUnit(IngestError):

@@ -1,7 +1,10 @@
-"""Receiving a file: stream it to disk while hashing, sniff the real type, check the PDF opens.
+"""Receiving a file: stream it to disk while hashing, sniff the real type, check it is a sound, bounded scan.
 
-The whole file is never held in memory; the temp file lives next to the object store so that storing it is a
-rename on the same file system. On any refusal the temp file is removed before the error leaves this module.
+The whole file is never held in memory: uploads are spooled in chunks to ``$HOSO_HOME/tmp`` (the web app
+writes multipart parts straight into a ``Spool``). The uploaded bytes are the original and are never
+changed; when the pages must be read from something else (an image converted to PDF, a damaged PDF that
+pikepdf repaired), intake also makes that "pages PDF", which is stored as a derived object. On any refusal
+every temp file is removed before the error leaves this module.
 """
 
 from __future__ import annotations
@@ -15,78 +18,234 @@ from typing import IO
 
 import pikepdf
 
-from ingest.errors import EmptyFile, EncryptedPdf, FileTooLarge, NoPages, TooManyPages, UnreadablePdf, UnsupportedType
+from archive.config import Settings
+from archive.storage import ObjectStore, original_key
+from ingest.errors import (
+    EmptyFile,
+    EncryptedPdf,
+    FileTooLarge,
+    NoPages,
+    PageTooLarge,
+    TooManyPages,
+    UnreadablePdf,
+    UnsupportedType,
+)
+from ingest.images import image_to_pdf, read_frames
+from ingest.sniff import SNIFF_BYTES, MediaType, describe, sniff
 
 CHUNK_BYTES = 1024 * 1024
-PDF_MAGIC = b"%PDF-"
-# PDF readers accept the header anywhere in the first KiB (Adobe's implementation note 13).
-PDF_HEADER_WINDOW = 1024
+POINTS_PER_INCH = 72.0
+
+
+@dataclass(frozen=True)
+class IntakeLimits:
+    """What intake refuses beyond: bytes, pages, and pixels per page (as rasterised for OCR)."""
+
+    max_bytes: int
+    max_pages: int
+    max_page_pixels: int
+    ocr_dpi: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IntakeLimits:
+        return cls(settings.max_upload_bytes, settings.max_pages, settings.max_page_pixels, settings.ocr_dpi)
+
+
+class Spool:
+    """A temp file that hashes and counts what is written to it and refuses past ``max_bytes``.
+
+    Readable and seekable like a file, so werkzeug can use it as the stream of an uploaded part; closing
+    it removes the file. Refusing mid-stream removes it too, so an oversized upload leaves nothing behind.
+    """
+
+    def __init__(self, temp_dir: Path, max_bytes: int):
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=temp_dir, prefix="upload-")
+        self.path = Path(name)
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._digest = hashlib.sha256()
+        self._file = os.fdopen(fd, "w+b")
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.size > self.max_bytes:
+            self.close()
+            raise FileTooLarge(
+                f"The file is larger than the limit of {self.max_bytes // (1024 * 1024)} MiB (HOSO_MAX_UPLOAD_MB)."
+            )
+        self._digest.update(data)
+        return self._file.write(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._file.read(size)
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._file.readline(size)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        """Close and remove the file; safe to call more than once."""
+        self._file.close()
+        self.path.unlink(missing_ok=True)
+
+
+def spool(stream: IO[bytes], temp_dir: Path, max_bytes: int) -> Spool:
+    """Copy ``stream`` to a ``Spool`` chunk by chunk; refuse past ``max_bytes`` without reading further."""
+    spooled = Spool(temp_dir, max_bytes)
+    try:
+        while chunk := stream.read(CHUNK_BYTES):
+            spooled.write(chunk)
+        spooled.flush()
+    except BaseException:
+        spooled.close()
+        raise
+    return spooled
 
 
 @dataclass(frozen=True)
 class ReceivedFile:
-    """A file spooled to disk and checked, ready to be stored; the caller removes ``path`` when done."""
+    """A file spooled to disk and checked, ready to be stored; the caller calls ``discard`` when done."""
 
-    path: Path
-    sha256: str
-    size_bytes: int
-    page_count: int
+    spool: Spool
     filename: str
+    media_type: MediaType
+    page_count: int
+    # The PDF the pages are read from when the original is not itself a sound PDF, else None.
+    pages_pdf: Path | None
+
+    @property
+    def path(self) -> Path:
+        """The uploaded bytes, unchanged: what is stored as the original."""
+        return self.spool.path
+
+    @property
+    def sha256(self) -> str:
+        return self.spool.sha256
+
+    @property
+    def size_bytes(self) -> int:
+        return self.spool.size
+
+    def discard(self) -> None:
+        self.spool.close()
+        if self.pages_pdf is not None:
+            self.pages_pdf.unlink(missing_ok=True)
 
 
-def spool(stream: IO[bytes], temp_dir: Path, max_bytes: int) -> tuple[Path, str, int]:
-    """Copy ``stream`` to a temp file while hashing; refuse past ``max_bytes`` without reading further."""
-    temp_dir.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    fd, name = tempfile.mkstemp(dir=temp_dir, prefix="upload-")
-    path = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := stream.read(CHUNK_BYTES):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FileTooLarge(
-                        f"The file is larger than the limit of {max_bytes // (1024 * 1024)} MiB (HOSO_MAX_UPLOAD_MB)."
-                    )
-                digest.update(chunk)
-                out.write(chunk)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path, digest.hexdigest(), size
+def pages_pdf_key(sha256: str) -> str:
+    """Where the pages PDF of an original lives: a derived object named after the original it was made from."""
+    return original_key(sha256).replace("originals/", "derived/", 1) + "/pages.pdf"
 
 
-def _count_pdf_pages(path: Path) -> int:
+def pages_source_key(store: ObjectStore, sha256: str) -> str:
+    """The object whose pages are rasterised: the pages PDF when intake made one, else the original itself."""
+    derived = pages_pdf_key(sha256)
+    return derived if store.exists(derived) else original_key(sha256)
+
+
+def _check_page_sizes(pdf: pikepdf.Pdf, limits: IntakeLimits) -> None:
+    """Refuse a page whose raster at the OCR resolution exceeds the pixel limit (a page size bomb).
+
+    The media box bounds what poppler renders (it draws the crop box, which lies inside it) and, like
+    poppler, ignores /UserUnit.
+    """
+    for number, page in enumerate(pdf.pages, start=1):
+        x0, y0, x1, y1 = (float(value) for value in page.mediabox)
+        width_in, height_in = abs(x1 - x0) / POINTS_PER_INCH, abs(y1 - y0) / POINTS_PER_INCH
+        pixels = width_in * limits.ocr_dpi * height_in * limits.ocr_dpi
+        if pixels > limits.max_page_pixels:
+            raise PageTooLarge(
+                f"Page {number} is {width_in:.0f} x {height_in:.0f} inches: at {limits.ocr_dpi} dpi (HOSO_OCR_DPI) "
+                f"that is {pixels / 1e6:.0f} Mpx, more than the limit of {limits.max_page_pixels / 1e6:.0f} Mpx "
+                "(HOSO_MAX_PAGE_MPIXELS)."
+            )
+
+
+def check_pdf(path: Path, limits: IntakeLimits, repaired: Path) -> tuple[int, bool]:
+    """The page count of a readable PDF and whether it needed repair (then written to ``repaired``).
+
+    qpdf reconstructs a damaged cross-reference table or a truncated trailer and says so in warnings;
+    poppler often cannot read such a file at all, so its pages are read from a repaired copy, a new PDF
+    holding the recovered pages.
+    """
     try:
         with pikepdf.open(path) as pdf:
-            return len(pdf.pages)
+            page_count = len(pdf.pages)
+            if page_count == 0:
+                raise NoPages("The PDF has no pages.")
+            if page_count > limits.max_pages:
+                raise TooManyPages(
+                    f"The PDF has {page_count} pages, more than the limit of {limits.max_pages} (HOSO_MAX_PAGES)."
+                )
+            _check_page_sizes(pdf, limits)
+            if not pdf.get_warnings():
+                return page_count, False
+            # Only the pages go into the copy: a recovered trailer can be incomplete (qpdf then writes one
+            # without /Size, damaged again), and nothing but the pages is read from it.
+            with pikepdf.new() as pages_only:
+                pages_only.pages.extend(pdf.pages)
+                pages_only.save(repaired, deterministic_id=True)
+            return page_count, True
     except pikepdf.PasswordError as locked:
         raise EncryptedPdf() from locked
-    except (pikepdf.PdfError, ValueError, RecursionError) as broken:
-        raise UnreadablePdf(f"The PDF is damaged and cannot be read: {broken}") from broken
+    except (pikepdf.PdfError, ValueError, TypeError, RecursionError) as broken:
+        repaired.unlink(missing_ok=True)
+        reason = str(broken).replace(f"{path}: ", "")  # qpdf names the temp file, which means nothing to the sender
+        raise UnreadablePdf(f"The PDF is damaged and cannot be read: {reason}") from broken
 
 
-def check_pdf(path: Path, size: int, max_pages: int) -> int:
-    """The number of pages of a readable PDF, or the intake error that refuses it."""
-    if size == 0:
+def _pages_of(spooled: Spool, limits: IntakeLimits, pages_pdf: Path) -> tuple[MediaType, int, Path | None]:
+    """The real type, the page count and the pages PDF (written to ``pages_pdf`` if needed) of a spooled file."""
+    if spooled.size == 0:
         raise EmptyFile()
-    with path.open("rb") as head:
-        if PDF_MAGIC not in head.read(PDF_HEADER_WINDOW):
-            raise UnsupportedType("The file is not a PDF (no %PDF- header in its first KiB).")
-    page_count = _count_pdf_pages(path)
-    if page_count == 0:
-        raise NoPages()
-    if page_count > max_pages:
-        raise TooManyPages(f"The PDF has {page_count} pages, more than the limit of {max_pages} (HOSO_MAX_PAGES).")
-    return page_count
+    with spooled.path.open("rb") as head_stream:
+        head = head_stream.read(SNIFF_BYTES)
+    media_type = sniff(head)
+    if media_type is None:
+        raise UnsupportedType(f"The file is {describe(head)}, not a PDF or a TIFF, JPEG or PNG image.")
+    if media_type == "pdf":
+        page_count, needed_repair = check_pdf(spooled.path, limits, pages_pdf)
+        return media_type, page_count, pages_pdf if needed_repair else None
+    frames = read_frames(spooled.path, limits.max_pages, limits.max_page_pixels, all_frames=media_type == "tiff")
+    image_to_pdf(spooled.path, media_type, frames, pages_pdf)
+    return media_type, len(frames), pages_pdf
 
 
-def receive(stream: IO[bytes], filename: str, temp_dir: Path, max_bytes: int, max_pages: int) -> ReceivedFile:
-    path, sha256, size = spool(stream, temp_dir, max_bytes)
+def receive(stream: IO[bytes] | Spool, filename: str, temp_dir: Path, limits: IntakeLimits) -> ReceivedFile:
+    """Spool (unless the web app already did), sniff and check one upload; an ``IngestError`` refuses it."""
+    spooled = stream if isinstance(stream, Spool) else spool(stream, temp_dir, limits.max_bytes)
+    pages_pdf_path = spooled.path.with_name(spooled.path.name + ".pages.pdf")
     try:
-        page_count = check_pdf(path, size, max_pages)
+        spooled.flush()
+        media_type, page_count, pages_pdf = _pages_of(spooled, limits, pages_pdf_path)
     except BaseException:
-        path.unlink(missing_ok=True)
+        spooled.close()
+        pages_pdf_path.unlink(missing_ok=True)
         raise
-    return ReceivedFile(path=path, sha256=sha256, size_bytes=size, page_count=page_count, filename=filename)
+    return ReceivedFile(spooled, filename, media_type, page_count, pages_pdf)

@@ -4,29 +4,36 @@ worker killed anywhere leaves a dossier that the next worker resumes without dup
     accept()          store the original (write-once, by SHA-256), record case, dossier and pending pages
     process_page()    one job per page: rasterise, orient, OCR, sheet number, classify; facts written at once
     claim_assembly()  the last page to finish moves the dossier on, exactly once
-    finish_dossier()  index the pages, read the cover, run the verification rules, mark it processed
+    finish_dossier()  store the searchable PDF/A copy, index the pages, run the verification rules, mark it processed
 """
 
 from __future__ import annotations
 
 import logging
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
-from archive import verify
+from archive import verify, verify_inputs
 from archive.models import Case, Dossier, Page, Unit
+from archive.reindex import page_documents
 from archive.runtime import Runtime
-from archive.storage import StorageError, original_key
+from archive.storage import StorageError, file_sha256, original_key
+from ingest import page_job
+from ingest.archive_pdf import TextLayerPage, archive_pdf_key, write_archive_pdf
 from ingest.errors import UnknownUnit
-from ingest.intake import ReceivedFile
-from ocr.cover import read_cover_fields
+from ingest.intake import ReceivedFile, pages_source_key
+from ocr.deskew import MIN_CORRECTED_DEGREES
+from ocr.facts import PageFacts
 from ocr.page import read_page
-from search.documents import PageDocument
 
 log = logging.getLogger(__name__)
+
+# Starts of one page's job after which it is given up on: two restarts after a worker was killed under it.
+MAX_PAGE_ATTEMPTS = 3
 
 
 def accept(
@@ -73,36 +80,30 @@ def _case_for(session: Session, unit: Unit, case_number: str) -> Case:
 
 
 def process_page(runtime: Runtime, dossier_id: str, page_number: int) -> None:
-    """OCR one page and write its facts. A page already done is skipped; a page that fails is marked, not retried
-    forever, so one bad page never stalls its dossier."""
-    with runtime.sessions() as session:
-        page = session.scalar(select(Page).where(Page.dossier_id == dossier_id, Page.page_number == page_number))
-        if page is None or page.status != "pending":
-            return
-        sha256 = page.dossier.original_sha256
-    values: dict[str, object]
-    try:
-        with runtime.store.local_path(original_key(sha256)) as pdf_path:
-            facts = read_page(Path(pdf_path), page_number, dpi=runtime.settings.ocr_dpi)
-        values = {
-            "status": "done",
-            "text": facts.text,
-            "mean_confidence": facts.mean_confidence,
-            "rotation": facts.rotation,
-            "sheet_number": facts.sheet_number,
-            "sheet_confidence": facts.sheet_confidence,
-            "role": facts.role,
-            "doc_type": facts.doc_type,
-            "blank": facts.blank,
-            "width_px": facts.width_px,
-            "height_px": facts.height_px,
-            "dpi": facts.dpi,
-            "words": facts.to_dict()["words"],
-            "facts": facts.details,
-        }
-    except Exception as failure:  # noqa: BLE001 - any OCR failure marks the page; the dossier goes on
-        log.exception("page %d of dossier %s failed", page_number, dossier_id)
-        values = {"status": "failed", "error": f"{type(failure).__name__}: {failure}"}
+    """OCR one page and write its facts. A page already finished is skipped. A page whose reading fails, crashes
+    or runs past HOSO_OCR_PAGE_TIMEOUT is marked failed with its error code; one whose job has started
+    MAX_PAGE_ATTEMPTS times without finishing (it keeps taking its worker down) is given up on. Either way the
+    dossier goes on, so one bad page never stalls it or the queue."""
+    started = _start_attempt(runtime, dossier_id, page_number)
+    if started is None:
+        return
+    sha256, attempts = started
+    if attempts > MAX_PAGE_ATTEMPTS:
+        outcome = page_job.PageOutcome.failed(
+            page_job.PAGE_UNREADABLE, f"the page's job started {MAX_PAGE_ATTEMPTS} times without finishing"
+        )
+    else:
+        settings = runtime.settings
+        try:
+            with runtime.store.local_path(pages_source_key(runtime.store, sha256)) as pdf_path:
+                outcome = page_job.reader_for(read_page).read_page(
+                    Path(pdf_path), page_number, settings.ocr_dpi, settings.ocr_page_timeout
+                )
+        except Exception as failure:  # noqa: BLE001 - no reader could be run: the page fails, the queue goes on
+            outcome = page_job.PageOutcome.failed(page_job.PAGE_UNREADABLE, f"{type(failure).__name__}: {failure}")
+    if outcome.facts is None:
+        log.error("page %d of dossier %s failed: %s: %s", page_number, dossier_id, outcome.error_code, outcome.error)
+    values = _done_values(outcome.facts) if outcome.facts is not None else _failed_values(outcome)
     with runtime.sessions() as session:
         session.execute(
             update(Page)
@@ -110,6 +111,46 @@ def process_page(runtime: Runtime, dossier_id: str, page_number: int) -> None:
             .values(processed_at=datetime.now(UTC), **values)
         )
         session.commit()
+
+
+def _start_attempt(runtime: Runtime, dossier_id: str, page_number: int) -> tuple[str, int] | None:
+    """Count one more start of a pending page's job, committed before the reading begins so that a worker
+    killed during it still leaves the count behind. Returns the original's SHA-256 and the count, or None
+    when the page is finished or gone."""
+    with runtime.sessions() as session:
+        page = session.scalar(select(Page).where(Page.dossier_id == dossier_id, Page.page_number == page_number))
+        if page is None or page.status != "pending":
+            return None
+        page.attempts = (page.attempts or 0) + 1
+        started = page.dossier.original_sha256, page.attempts
+        session.commit()
+    return started
+
+
+def _done_values(facts: PageFacts) -> dict[str, object]:
+    return {
+        "status": "done",
+        "text": facts.text,
+        "mean_confidence": facts.mean_confidence,
+        "rotation": facts.rotation,
+        "sheet_number": facts.sheet_number,
+        "sheet_confidence": facts.sheet_confidence,
+        "role": facts.role,
+        "doc_type": facts.doc_type,
+        "blank": facts.blank,
+        "width_px": facts.width_px,
+        "height_px": facts.height_px,
+        "dpi": facts.dpi,
+        "words": facts.to_dict()["words"],
+        "facts": facts.details,
+        "skew": facts.skew,
+        "error_code": None,
+        "error": None,
+    }
+
+
+def _failed_values(outcome: page_job.PageOutcome) -> dict[str, object]:
+    return {"status": "failed", "error_code": outcome.error_code, "error": outcome.error}
 
 
 def pages_remaining(runtime: Runtime, dossier_id: str) -> int:
@@ -136,30 +177,13 @@ def claim_assembly(runtime: Runtime, dossier_id: str) -> bool:
 
 
 def finish_dossier(runtime: Runtime, dossier_id: str) -> None:
-    """Index every page (replacing earlier entries), verify, and mark the dossier processed."""
+    """Store the archive copy, index every page (replacing earlier entries), verify, and mark it processed."""
     with runtime.sessions() as session:
         dossier = session.get(Dossier, dossier_id)
         if dossier is None or dossier.status == "processed":
             return
-        case, unit = dossier.case, dossier.case.unit
-        runtime.index.add_pages(
-            [
-                PageDocument(
-                    dossier_id=dossier.id,
-                    page=page.page_number,
-                    case_number=case.case_number,
-                    unit_code=unit.code,
-                    unit_path=unit.path,
-                    text=page.text,
-                    subject_name=case.subject_name,
-                    tax_code=case.tax_code,
-                    doc_type=page.doc_type or "",
-                    violation=case.violation,
-                )
-                for page in dossier.pages
-                if page.text.strip()
-            ]
-        )
+        dossier.archive_pdf_sha256 = _store_archive_copy(runtime, dossier)
+        runtime.index.add_pages(page_documents(dossier))
         dossier.status = "processed"
         dossier.verify_report = verification_report(dossier)
         dossier.processed_at = datetime.now(UTC)
@@ -167,31 +191,86 @@ def finish_dossier(runtime: Runtime, dossier_id: str) -> None:
     log.info("dossier %s processed", dossier_id)
 
 
+def _store_archive_copy(runtime: Runtime, dossier: Dossier) -> str | None:
+    """Write the searchable PDF/A copy and store it as a derived object; its SHA-256, or None if it failed.
+
+    The copy is byte-for-byte reproducible, so running this again after a crash stores nothing new. A copy that
+    cannot be made (an original pikepdf cannot rewrite) is logged on the dossier and does not hold up the rest.
+    """
+    existing = dossier.archive_pdf_sha256
+    if existing and runtime.store.exists(archive_pdf_key(existing)):
+        return existing
+    layers = [
+        TextLayerPage(
+            page_number=page.page_number,
+            width_px=page.width_px or 0,
+            height_px=page.height_px or 0,
+            rotation=page.rotation,
+            words=page.words or [],
+            skew=page.skew if page.skew and abs(page.skew) >= MIN_CORRECTED_DEGREES else 0.0,
+        )
+        for page in dossier.pages
+        if page.status == "done" and page.words
+    ]
+    runtime.settings.temp_dir.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkstemp(dir=runtime.settings.temp_dir, prefix="archive-", suffix=".pdf")[1])
+    try:
+        with runtime.store.local_path(pages_source_key(runtime.store, dossier.original_sha256)) as source:
+            write_archive_pdf(Path(source), layers, temp, title=f"Hồ sơ {dossier.case.case_number}")
+        sha256 = file_sha256(temp)
+        runtime.store.put_file(archive_pdf_key(sha256), temp)
+    except Exception as failure:  # noqa: BLE001 - the dossier is still indexed and verified without its copy
+        log.exception("the archive copy of dossier %s could not be made", dossier.id)
+        dossier.error = f"archive copy failed: {type(failure).__name__}: {failure}"
+        return None
+    finally:
+        temp.unlink(missing_ok=True)
+    return sha256
+
+
 def page_facts(dossier: Dossier) -> list[verify.PageFact]:
     """The facts of the pages read so far: a page still pending is not judged (it is not yet "unnumbered")."""
-    return [
-        verify.PageFact(
-            page=page.page_number,
-            sheet_number=page.sheet_number,
-            sheet_confidence=page.sheet_confidence,
-            rotation=page.rotation,
-            role=page.role or ("blank" if page.blank else "document"),
-            doc_type=page.doc_type,
+    facts = []
+    for page in dossier.pages:
+        if page.status == "pending":
+            continue
+        doc_number, doc_date = verify_inputs.document_reference(page.facts)
+        facts.append(
+            verify.PageFact(
+                page=page.page_number,
+                sheet_number=page.sheet_number,
+                sheet_confidence=page.sheet_confidence,
+                rotation=page.rotation,
+                role=page.role or ("blank" if page.blank else "document"),
+                doc_type=page.doc_type,
+                doc_number=doc_number,
+                doc_date=doc_date,
+                dpi=page.dpi,
+                mean_confidence=page.mean_confidence,
+                error_code=page.error_code,
+            )
         )
+    return facts
+
+
+def _read_pages(dossier: Dossier) -> list[verify_inputs.ReadPage]:
+    return [
+        verify_inputs.ReadPage(page=page.page_number, role=page.role, text=page.text or "", details=page.facts or {})
         for page in dossier.pages
         if page.status != "pending"
     ]
 
 
 def cover_fact(dossier: Dossier) -> verify.CoverFact | None:
-    cover_page = next((page for page in dossier.pages if page.role == "cover"), None)
-    if cover_page is None:
-        return None
-    return verify.CoverFact(page=cover_page.page_number, fields=read_cover_fields(cover_page.text))
+    """The cover's fields as its reader stored them (read with the image), else read from its text."""
+    return verify_inputs.cover_fact(_read_pages(dossier))
 
 
 def verification_report(dossier: Dossier) -> dict:
-    return verify.report(dossier.id, dossier.status, page_facts(dossier), cover_fact(dossier))
+    """The verify report; the upload time (the dossier's creation) starts the 48-hour digitisation clock."""
+    pages = _read_pages(dossier)
+    context = verify_inputs.dossier_context(pages, uploaded_at=dossier.created_at)
+    return verify.report(dossier.id, dossier.status, page_facts(dossier), verify_inputs.cover_fact(pages), context)
 
 
 def unfinished(runtime: Runtime) -> list[tuple[str, list[int]]]:

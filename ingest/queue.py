@@ -2,6 +2,7 @@
 
 The database, not the queue, is the source of truth: a starting worker empties the embedded queue and queues
 again whatever the database says is unfinished, so jobs lost or doubled by a crash cannot lose or double work.
+Each page is read in a child of its worker process with a time limit (``ingest/page_job.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from huey import SqliteHuey
 
 from archive.config import Settings
 from archive.runtime import current_runtime
-from ingest import pipeline
+from ingest import page_job, pipeline
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class JobQueue:
         resumed = self.requeue_unfinished()
         log.info("worker: %d processes, %d unfinished dossiers queued again", self.settings.workers, resumed)
         _start_heartbeat(self.heartbeat_path)
+        # The consumer's worker processes die with it: a consumer killed alone leaves no orphan taking jobs.
+        os.register_at_fork(after_in_child=page_job.die_with_parent)
         consumer = self.huey.create_consumer(workers=self.settings.workers, worker_type="process", periodic=False)
         consumer.run()
 

@@ -1,14 +1,16 @@
-"""The one entry point every intake path uses (CLI, API, web upload): receive, accept, queue the pages."""
+"""The one entry point every intake path uses (CLI, API, web upload, watched folder): receive, accept, queue."""
 
 from __future__ import annotations
 
 from typing import IO
 
-from archive.models import Dossier
+from sqlalchemy import select
+
+from archive.models import Dossier, Unit
 from archive.runtime import Runtime
 from ingest import pipeline
-from ingest.errors import IngestError
-from ingest.intake import receive
+from ingest.errors import IngestError, UnknownUnit
+from ingest.intake import IntakeLimits, ReceivedFile, Spool, pages_pdf_key, receive, spool
 from ingest.queue import JobQueue
 
 
@@ -22,7 +24,7 @@ class MissingCaseNumber(IngestError):
 def submit(
     runtime: Runtime,
     queue: JobQueue,
-    stream: IO[bytes],
+    stream: IO[bytes] | Spool,
     filename: str,
     case_number: str,
     unit_code: str,
@@ -35,11 +37,44 @@ def submit(
     if not case_number.strip():
         raise MissingCaseNumber()
     settings = runtime.settings
-    received = receive(stream, filename, settings.temp_dir, settings.max_upload_bytes, settings.max_pages)
+    limits = IntakeLimits.from_settings(settings)
+    spooled = stream if isinstance(stream, Spool) else spool(stream, settings.temp_dir, limits.max_bytes)
     try:
+        known = _known_original(runtime, spooled.sha256)
+    except BaseException:
+        spooled.close()
+        raise
+    if known is not None:  # checked when it was first accepted: no need to read a large scan again
+        spooled.close()
+        return known, False
+    received = receive(spooled, filename, settings.temp_dir, limits)
+    try:
+        if received.pages_pdf is not None:
+            _store_pages_pdf(runtime, received, unit_code)
         dossier, created = pipeline.accept(runtime, received, case_number.strip(), unit_code, uploaded_by_id)
     finally:
-        received.path.unlink(missing_ok=True)
+        received.discard()
     if created:
         queue.enqueue_pages(dossier.id, list(range(1, dossier.page_count + 1)))
     return dossier, created
+
+
+def _known_original(runtime: Runtime, sha256: str) -> Dossier | None:
+    with runtime.sessions() as session:
+        return session.scalar(select(Dossier).where(Dossier.original_sha256 == sha256))
+
+
+def _store_pages_pdf(runtime: Runtime, received: ReceivedFile, unit_code: str) -> None:
+    """Store the pages PDF before the original, so a committed dossier always has both.
+
+    Refusals that ``accept`` would make are checked first, so a refused upload leaves no derived object.
+    A crash between the two writes leaves at worst a derived object that the next upload of the same
+    file finds and keeps (its key is named after the original).
+    """
+    assert received.pages_pdf is not None
+    with runtime.sessions() as session:
+        if session.scalar(select(Unit.id).where(Unit.code == unit_code)) is None:
+            raise UnknownUnit(f"No unit has the code {unit_code!r}.")
+    key = pages_pdf_key(received.sha256)
+    if not runtime.store.exists(key):
+        runtime.store.put_file(key, received.pages_pdf)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from ocr.text import fold, iso_date
+from ocr.document_number import find_place_date, normalise_document_number
+from ocr.text import fold
 
 ROLES = ("cover", "toc", "document", "closing", "blank")
 DOC_TYPES = (
@@ -62,8 +63,8 @@ _NUMBER_SYMBOLS = (
 )
 
 # "Số:" with any one letter OCR makes of "ố", then digits, a slash and the symbol ("84/QĐ-KT").
-_NUMBER = re.compile(r"\bS\w?\s*[:;.]\s*(\d{1,8}\s?/\s?\w+(?:\s?-\s?\w+)*)")
-_PLACE_DATE = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)
+# OCR also reads "Số" as "S6" or "56".
+_NUMBER = re.compile(r"\b[S5]\w?\s*[:;.]\s*(\d{1,8}\s?/\s?\w+(?:\s?-\s?\w+)*)")
 _LINE_PUNCTUATION = " .,:;|-_'\"!"
 
 
@@ -117,7 +118,9 @@ def classify_page(text: str) -> tuple[str, str | None]:
     if any(_is_title(line, "chung tu ket thuc") for line in head):
         return "closing", None
     cover_labels = {label for line in lines for label in _COVER_LABELS if line.startswith(label)}
-    if len(cover_labels) >= 3 and any(line == "ho so" for line in lines):
+    # The big "HỒ SƠ" is not always read (dotted leaders upset page segmentation); four of the form's
+    # labels at line starts are a cover by themselves.
+    if len(cover_labels) >= 4 or (len(cover_labels) >= 3 and any(line == "ho so" for line in lines)):
         return "cover", None
     return "document", _doc_type_from_title(head) or _doc_type_from_number(head)
 
@@ -125,7 +128,5 @@ def classify_page(text: str) -> tuple[str, str | None]:
 def read_document_reference(text: str) -> tuple[str | None, str | None]:
     """(number, ISO date) of a document from its first page: "Số: 84/QĐ-KT" and "…, ngày 21 tháng 3 năm 2022"."""
     number_match = _NUMBER.search(text)
-    number = re.sub(r"\s+", "", number_match.group(1)) if number_match else None
-    date_match = _PLACE_DATE.search(text)
-    issued = iso_date(*date_match.groups()) if date_match else None
-    return number, issued
+    number = normalise_document_number(number_match.group(1)) if number_match else None
+    return number, find_place_date(text)

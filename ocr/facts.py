@@ -19,7 +19,10 @@ class PageFacts:
     """Everything `ocr` knows about one PDF page.
 
     `rotation` is how far the stored content was turned clockwise (Tesseract OSD's "Orientation in
-    degrees"); the image was turned back before reading, so all boxes refer to the upright image.
+    degrees"); `skew` how far the upright content is tilted counter-clockwise, in degrees. The image
+    was turned back and straightened before reading, so all boxes refer to the upright, straightened
+    image. `dpi` is the scan's own resolution (pixels of the page image per inch of the page), not
+    the resolution hoso read it at.
     """
 
     page: int
@@ -35,6 +38,7 @@ class PageFacts:
     sheet_confidence: float | None
     role: str
     doc_type: str | None
+    skew: float = 0.0
     # What readers found beyond the fixed fields (document number and date, table of contents entries,
     # the closing certificate's declarations); stored as the page's `facts` JSON.
     details: dict = field(default_factory=dict)

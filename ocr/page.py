@@ -1,8 +1,9 @@
 """Read one PDF page into PageFacts: the per-page job of the ingest pipeline.
 
-Stages, in order: rasterise only this page, skip OCR on blank pages, find the orientation and turn
-the image upright, read words with boxes and confidences, read the sheet number from the corner,
-classify the page from its text. Each call is independent, so pages can run in parallel processes.
+Stages, in order: rasterise only this page, skip OCR on blank pages, turn the image upright and
+straighten it while reading words with boxes and confidences (one OCR pass for an upright page: see
+ocr/orientation.py), read the sheet number from the corner, classify the page from its text. Each
+call is independent, so pages can run in parallel processes.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import unicodedata
 from pathlib import Path
 
 from ocr.classify import classify_page
+from ocr.details import read_details
 from ocr.facts import PageFacts, Word
-from ocr.orientation import find_rotation, upright
+from ocr.orientation import read_upright
 from ocr.raster import count_pages, is_blank, render_page
 from ocr.sheet_number import read_sheet_number
-from ocr.tesseract import read_words
 
 __all__ = ["count_pages", "read_page"]
 
@@ -28,14 +29,15 @@ def _lines_of(words: list[tuple[Word, tuple[int, int, int]]]) -> str:
 
 
 def read_page(pdf_path: Path, page: int, dpi: int = 300) -> PageFacts:
-    """OCR the 1-based `page` of `pdf_path` and return what it shows."""
-    image, effective_dpi = render_page(pdf_path, page, dpi)
-    if is_blank(image, effective_dpi):
+    """OCR the 1-based `page` of `pdf_path`, read at `dpi` or the scan's own resolution if lower."""
+    rendered = render_page(pdf_path, page, dpi)
+    scan_dpi = rendered.scan_dpi or round(rendered.dpi, 2)
+    if is_blank(rendered.image, rendered.dpi):
         return PageFacts(
             page=page,
-            width_px=image.width,
-            height_px=image.height,
-            dpi=round(effective_dpi, 2),
+            width_px=rendered.image.width,
+            height_px=rendered.image.height,
+            dpi=scan_dpi,
             rotation=0,
             text="",
             mean_confidence=None,
@@ -46,9 +48,8 @@ def read_page(pdf_path: Path, page: int, dpi: int = 300) -> PageFacts:
             role="blank",
             doc_type=None,
         )
-    rotation = find_rotation(image)
-    image = upright(image, rotation)
-    words = read_words(image)
+    reading = read_upright(rendered.image, rendered.dpi)
+    image, words = reading.image, reading.words
     text = _lines_of(words)
     sheet_number, sheet_confidence = read_sheet_number(image)
     role, doc_type = classify_page(text)
@@ -57,8 +58,8 @@ def read_page(pdf_path: Path, page: int, dpi: int = 300) -> PageFacts:
         page=page,
         width_px=image.width,
         height_px=image.height,
-        dpi=round(effective_dpi, 2),
-        rotation=rotation,
+        dpi=scan_dpi,
+        rotation=reading.rotation,
         text=text,
         mean_confidence=round(sum(confidences) / len(confidences), 3) if confidences else None,
         words=tuple(word for word, _line in words),
@@ -67,4 +68,6 @@ def read_page(pdf_path: Path, page: int, dpi: int = 300) -> PageFacts:
         sheet_confidence=sheet_confidence,
         role=role,
         doc_type=doc_type,
+        skew=reading.skew,
+        details=read_details(role, text, image, words),
     )

@@ -78,15 +78,31 @@ def tokens(text: str) -> list[str]:
 
 
 def words(text: str) -> list[Word]:
-    """The words of `text` with offsets into `unicodedata.normalize("NFC", text)`."""
+    """The words of `text` with offsets into `unicodedata.normalize("NFC", text)`.
+
+    The whole text is normalised once and tokens are sliced from it: every step of `normalise` works
+    within a word, so this equals normalising word by word whenever no character changed length (the
+    rare exceptions, such as "ß" case-folding to "ss", take the word-by-word path).
+    """
     nfc = unicodedata.normalize("NFC", text)
+    normalised = normalise(nfc)
+    if len(normalised) == len(nfc):
+
+        def token(start: int, end: int) -> str:
+            return normalised[start:end]
+    else:
+
+        def token(start: int, end: int) -> str:
+            return normalise(nfc[start:end])
+
     found: list[Word] = []
     for match in _WORD.finditer(nfc):
+        start = match.start()
         parts = tuple(
-            Span(normalise(part.group()), match.start() + part.start(), match.start() + part.end())
+            Span(token(start + part.start(), start + part.end()), start + part.start(), start + part.end())
             for part in _PART.finditer(match.group())
         )
-        whole = Span(normalise(match.group()), match.start(), match.end()) if len(parts) > 1 else parts[0]
+        whole = Span(token(start, match.end()), start, match.end()) if len(parts) > 1 else parts[0]
         found.append(Word(whole, parts))
     return found
 

@@ -7,7 +7,8 @@ Backends (Tantivy embedded, Elasticsearch at scale) are chosen by configuration;
 from collections.abc import Sequence
 from typing import Protocol
 
-from search.documents import PageDocument, SearchResult
+from search.documents import DossierResult, PageDocument, SearchResult
+from search.request import SearchRequest
 
 
 class QuerySyntaxError(ValueError):
@@ -15,6 +16,8 @@ class QuerySyntaxError(ValueError):
 
 
 class SearchIndex(Protocol):
+    rebuilt: bool  # True when opening found an index of another schema or analyzer and started it empty
+
     def add_pages(self, pages: Sequence[PageDocument]) -> None:
         """Index pages, replacing any existing entry with the same (dossier_id, page)."""
         ...
@@ -25,6 +28,18 @@ class SearchIndex(Protocol):
 
     def search(self, query: str, scope: str | None, limit: int = 20, offset: int = 0) -> SearchResult:
         """Ranked page hits for `query` among pages whose unit_path lies under `scope` (None: all)."""
+        ...
+
+    def search_dossiers(self, request: SearchRequest) -> DossierResult:
+        """Matching pages grouped by dossier, ranked by each dossier's best page, with facets.
+
+        Scope and filters apply before anything is counted: totals, facets and groups never include
+        a page outside them.
+        """
+        ...
+
+    def clear(self) -> None:
+        """Remove every page (a full reindex starts with it)."""
         ...
 
     def close(self) -> None:

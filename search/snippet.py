@@ -3,31 +3,73 @@
 Built here from the stored text rather than by the engine, because the engine would only highlight one
 of the two indexed forms (exact or folded) and would not know the page text is untrusted OCR output.
 Every character of page text is escaped before it reaches the HTML.
+
+A result page shows up to sixty snippets, so the page is not analysed word by word: its letters are
+folded by one `str.translate` (length-preserving), a regular expression of the folded query words finds
+where matches can be, and only the chosen window is analysed by `search.analyzer` to mark exactly the
+words the query looked for.
 """
 
 import html
 import re
 import unicodedata
+from functools import lru_cache
 
-from search.analyzer import Span, words
+from search.analyzer import Span, fold, words
 from search.query import Highlight
 
 SNIPPET_CHARS = 240
 _CONTEXT_BEFORE = SNIPPET_CHARS // 4
 _WHITESPACE = re.compile(r"\s+")
+# Latin (with Vietnamese), Greek and Cyrillic letters: enough for the text hoso sees.
+_FOLDABLE_RANGES = ((0x00C0, 0x0250), (0x0370, 0x0530), (0x1E00, 0x1F00))
 
 
 def build_snippet(text: str, highlight: Highlight, max_chars: int = SNIPPET_CHARS) -> str:
     """HTML for the best window of `text`: the one holding the most distinct matched words."""
     display = unicodedata.normalize("NFC", text)
-    matches = _matched_spans(display, highlight)
-    if not matches:
+    candidates = _candidate_spans(display, highlight)
+    if not candidates:
         end = _cut_back(display, min(len(display), max_chars), floor=0)
         return _render(display, 0, end, [])
-    anchor = matches[_best_window(matches, max_chars)]
+    anchor = candidates[_best_window(candidates, max_chars)]
     start = _cut_forward(display, max(0, anchor.start - _CONTEXT_BEFORE), ceiling=anchor.start)
     end = _cut_back(display, min(len(display), start + max_chars), floor=anchor.end)
-    return _render(display, start, end, [span for span in matches if start <= span.start and span.end <= end])
+    marks = [
+        Span(span.token, start + span.start, start + span.end) for span in _matched_spans(display[start:end], highlight)
+    ]
+    return _render(display, start, end, marks)
+
+
+def _candidate_spans(display: str, highlight: Highlight) -> list[Span]:
+    """Where the query's words may be: folded-form matches, a superset of what `_matched_spans` marks."""
+    pattern = _folded_pattern(highlight)
+    if pattern is None:
+        return []
+    folded = display.translate(_fold_table())
+    return [Span(match.group(), match.start(), match.end()) for match in pattern.finditer(folded)]
+
+
+@lru_cache(maxsize=256)
+def _folded_pattern(highlight: Highlight) -> re.Pattern[str] | None:
+    whole_words = sorted(highlight.folded, key=len, reverse=True)
+    alternatives = [re.escape(token) + r"(?![^\W_])" for token in whole_words]
+    alternatives += [re.escape(prefix) + r"[^\W_]*" for prefix in highlight.folded_prefixes]
+    if not alternatives:
+        return None
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + ")")
+
+
+@lru_cache(maxsize=1)
+def _fold_table() -> dict[int, str]:
+    """Each letter that folds to one other character (Ễ -> e, Đ -> d, A -> a), for `str.translate`."""
+    table = {}
+    for low, high in ((0x41, 0x5B), *_FOLDABLE_RANGES):
+        for code in range(low, high):
+            folded = fold(chr(code))
+            if len(folded) == 1 and folded != chr(code):
+                table[code] = folded
+    return table
 
 
 def _matched_spans(display: str, highlight: Highlight) -> list[Span]:

@@ -3,8 +3,8 @@
 Text goes in already analysed (`search.analyzer`), as pre-tokenized streams in two forms: exact
 (normalised, diacritics kept) and folded (no diacritics). Every query word looks in both, with the
 exact form boosted, so "bán" finds "bàn" too but ranks pages with "bán" first. Queries are parsed by
-`search.query` and compiled here into Tantivy queries; the scope filter is one more required clause,
-so hit counts never include pages outside the caller's units.
+`search.query` and compiled here into Tantivy queries; the scope and the filters are more required
+clauses, so hit counts, groups and facets never include pages outside the caller's units.
 
 Tantivy allows one writer per index. The writer is taken only inside `add_pages`/`delete_dossier`,
 under an flock on a lock file in the directory, committed and released before returning, so several
@@ -21,12 +21,14 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import tantivy
-from tantivy import Occur, PreTokenizedString, Query, Token
+from tantivy import DocAddress, FieldType, Occur, PreTokenizedString, Query, Token
 
 from search.analyzer import ANALYZER_VERSION, Span, strip_marks, words
-from search.documents import PageDocument, PageHit, SearchResult
+from search.documents import DossierHit, DossierResult, FacetCount, PageDocument, PageHit, SearchResult
+from search.fields import day_number, dossier_key, facet_value, path_segments, scope_term
 from search.locking import exclusive_lock
 from search.query import (
     Conjunction,
@@ -39,25 +41,34 @@ from search.query import (
     highlight_for,
     parse,
 )
+from search.request import SearchFilters, SearchRequest
 from search.snippet import build_snippet
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LAYOUT_FILE = "hoso-search.json"
 LOCK_FILE = "hoso-writer.lock"
 WRITER_HEAP_BYTES = 50_000_000
 MAX_TOKEN_CHARS = 100  # longer "words" are OCR noise and would bloat the term dictionary
 _VALUE_GAP = 100  # positions between metadata values, so a phrase never spans two of them
+_FIRST_SCAN_HITS = 256  # page hits read to find the first dossier groups; grows fourfold while too few
+FACET_SIZE = 50  # values listed per facet, most frequent first
 
 # name -> kind; the kinds are built by `_build_schema` and recorded in LAYOUT_FILE.
 _FIELDS: dict[str, str] = {
     "key": "keyword",  # "<dossier_id>\x1f<page>": what add_pages replaces
-    "dossier_id": "stored_keyword",
+    "dossier_id": "stored_fast_keyword",  # fast: dossiers are counted per query and per facet value
+    "dossier_key": "fast_number",  # search.fields.dossier_key: hits are grouped without loading them
     "page": "stored_number",
     "case_number": "stored_keyword",
-    "unit_code": "stored_keyword",
+    "unit_code": "stored_fast_keyword",
     "scope": "keyword",  # every ancestor of unit_path: "VN", "VN/LCI", "VN/LCI/LCI-D1"
+    "doc_type": "fast_keyword",
+    "violation": "fast_keyword",  # search.fields.facet_value of the case's violation
+    "status": "keyword",
+    "year": "fast_number",
+    "day": "fast_number",  # doc_date as YYYYMMDD
     "body": "stored_bytes",  # the page text as given (NFC), for snippets
     "text_exact": "tokens",
     "text_folded": "tokens",
@@ -67,6 +78,8 @@ _FIELDS: dict[str, str] = {
 _EXACT_FIELDS = ("text_exact", "meta_exact")
 # Exact twice folded: a page matching with the right diacritics scores both, ahead of folded-only ones.
 _FIELD_BOOSTS = (("text_exact", 2.0), ("text_folded", 1.0), ("meta_exact", 1.0), ("meta_folded", 0.5))
+# facet name -> indexed field
+_FACET_FIELDS = {"unit": "unit_code", "year": "year", "doc_type": "doc_type", "violation": "violation"}
 
 
 class TantivyIndex:
@@ -94,30 +107,86 @@ class TantivyIndex:
         with self._writer() as writer:
             writer.delete_documents_by_term("dossier_id", dossier_id)
 
+    def clear(self) -> None:
+        with self._writer() as writer:
+            writer.delete_all_documents()
+
     def search(self, query: str, scope: str | None, limit: int = 20, offset: int = 0) -> SearchResult:
         if limit < 1 or offset < 0:
             raise ValueError(f"limit must be at least 1 and offset at least 0, got {limit} and {offset}")
-        index = self._open_index()
         node = parse(query)
         if node is None:
             return SearchResult(total=0, hits=[])
-        compiled = _compile(self._schema, node)
-        scope_path = _path_segments(scope or "")
-        if scope_path:
-            in_scope = Query.term_query(self._schema, "scope", scope_path[-1])
-            compiled = Query.boolean_query(
-                [(Occur.Must, compiled), (Occur.Must, Query.const_score_query(in_scope, 0.0))]
-            )
-        index.reload()
-        searcher = index.searcher()
+        compiled = self._filtered(node, scope, SearchFilters())
+        searcher = self._searcher()
         found = searcher.search(compiled, limit=limit, offset=offset, count=True)
         highlight = highlight_for(node)
         hits = [_to_hit(searcher.doc(address), score, highlight) for score, address in found.hits]
         total: int = found.count  # type: ignore[attr-defined]  # missing from tantivy's stub, present at runtime
         return SearchResult(total=total, hits=hits)
 
+    def search_dossiers(self, request: SearchRequest) -> DossierResult:
+        node = parse(request.query)
+        if node is None:
+            return DossierResult(total_pages=0, total_dossiers=0, dossiers=[], has_more=False)
+        compiled = self._filtered(node, request.scope, request.filters)
+        searcher = self._searcher()
+        groups, total_pages = _ranked_groups(searcher, compiled, wanted=request.offset + request.limit + 1)
+        shown = groups[request.offset : request.offset + request.limit]
+        highlight = highlight_for(node)
+        matched = self._pages_per_dossier(searcher, compiled, shown)
+        dossiers = []
+        for hits in shown:
+            pages = [
+                _to_hit(searcher.doc(address), score, highlight) for score, address in hits[: request.pages_per_dossier]
+            ]
+            first = pages[0]
+            dossiers.append(
+                DossierHit(
+                    dossier_id=first.dossier_id,
+                    case_number=first.case_number,
+                    unit_code=first.unit_code,
+                    score=first.score,
+                    matched_pages=matched.get(first.dossier_id, len(hits)),
+                    pages=pages,
+                )
+            )
+        return DossierResult(
+            total_pages=total_pages,
+            total_dossiers=round(searcher.cardinality(compiled, "dossier_id")) if total_pages else 0,
+            dossiers=dossiers,
+            has_more=len(groups) > request.offset + request.limit,
+            facets=_facets(searcher, compiled) if request.facets and total_pages else {},
+        )
+
     def close(self) -> None:
         self._index = None
+
+    def _filtered(self, node: Node, scope: str | None, filters: SearchFilters) -> Query:
+        """The compiled query with the scope and every filter as required, zero-scored clauses."""
+        clauses = [(Occur.Must, _compile(self._schema, node))]
+        clauses += [
+            (Occur.Must, Query.const_score_query(clause, 0.0)) for clause in _filters(self._schema, scope, filters)
+        ]
+        return clauses[0][1] if len(clauses) == 1 else Query.boolean_query(clauses)
+
+    def _searcher(self) -> tantivy.Searcher:
+        index = self._open_index()
+        index.reload()  # see other processes' commits
+        return index.searcher()
+
+    def _pages_per_dossier(
+        self, searcher: tantivy.Searcher, compiled: Query, shown: list[list[tuple[float, DocAddress]]]
+    ) -> dict[str, int]:
+        """How many pages of each shown dossier match, counted in the index (not only the hits read)."""
+        if not shown:
+            return {}
+        ids = [str(searcher.doc(hits[0][1]).get_first("dossier_id")) for hits in shown]
+        within = Query.boolean_query(
+            [(Occur.Must, compiled), (Occur.Must, Query.term_set_query(self._schema, "dossier_id", ids))]
+        )
+        counted = searcher.aggregate(within, {"pages": {"terms": {"field": "dossier_id", "size": len(ids)}}})
+        return {str(bucket["key"]): int(bucket["doc_count"]) for bucket in counted["pages"]["buckets"]}
 
     def _open_index(self) -> tantivy.Index:
         if self._index is None:
@@ -170,10 +239,12 @@ def _layout() -> dict[str, object]:
 def _build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     for name, kind in _FIELDS.items():
-        if kind in ("keyword", "stored_keyword"):
-            builder.add_text_field(name, stored=kind == "stored_keyword", tokenizer_name="raw")
+        if kind.endswith("keyword"):
+            builder.add_text_field(name, stored=kind.startswith("stored"), fast="fast" in kind, tokenizer_name="raw")
         elif kind == "stored_number":
             builder.add_unsigned_field(name, stored=True)
+        elif kind == "fast_number":
+            builder.add_unsigned_field(name, indexed=True, fast=True)
         elif kind == "stored_bytes":
             builder.add_bytes_field(name, stored=True)
         else:
@@ -185,12 +256,6 @@ def _key(dossier_id: str, page: int) -> str:
     return f"{dossier_id}\x1f{page}"
 
 
-def _path_segments(unit_path: str) -> list[str]:
-    """The ancestors of a unit path, outermost first: "VN/LCI/X" -> ["VN", "VN/LCI", "VN/LCI/X"]."""
-    segments = [segment for segment in unit_path.split("/") if segment]
-    return ["/".join(segments[: depth + 1]) for depth in range(len(segments))]
-
-
 def _to_document(page: PageDocument) -> tantivy.Document:
     text = unicodedata.normalize("NFC", page.text)
     metadata = [page.subject_name, page.tax_code, page.doc_type, page.violation, page.case_number]
@@ -199,11 +264,22 @@ def _to_document(page: PageDocument) -> tantivy.Document:
     document = tantivy.Document()
     document.add_text("key", _key(page.dossier_id, page.page))
     document.add_text("dossier_id", page.dossier_id)
+    document.add_unsigned("dossier_key", dossier_key(page.dossier_id))
     document.add_unsigned("page", page.page)
     document.add_text("case_number", page.case_number)
     document.add_text("unit_code", page.unit_code)
-    for ancestor in _path_segments(page.unit_path):
+    for ancestor in path_segments(page.unit_path):
         document.add_text("scope", ancestor)
+    for name, value in (
+        ("doc_type", page.doc_type),
+        ("violation", facet_value(page.violation)),
+        ("status", page.status),
+    ):
+        if value:
+            document.add_text(name, value)
+    if page.doc_date is not None:
+        document.add_unsigned("year", page.doc_date.year)
+        document.add_unsigned("day", day_number(page.doc_date))
     document.add_bytes("body", text.encode())
     document.add_pre_tokenized_text("text_exact", text_exact)
     document.add_pre_tokenized_text("text_folded", text_folded)
@@ -270,6 +346,77 @@ def _field_query(schema: tantivy.Schema, field: str, node: Term | Phrase) -> Que
     if node.prefix:
         return Query.fuzzy_term_query(schema, field, form(node.token), distance=0, prefix=True)
     return Query.term_query(schema, field, form(node.token))
+
+
+def _filters(schema: tantivy.Schema, scope: str | None, filters: SearchFilters) -> list[Query]:
+    """One query per restriction: the caller's scope, then each filter that is set."""
+    clauses = [
+        Query.term_query(schema, "scope", term)
+        for term in (scope_term(scope), scope_term(filters.unit_path))
+        if term is not None
+    ]
+    for field, value in (("case_number", filters.case_number), ("violation", filters.violation)):
+        if value:
+            clauses.append(Query.term_query(schema, field, value if field == "case_number" else facet_value(value)))
+    for field, values in (("doc_type", filters.doc_types), ("status", filters.statuses)):
+        if values:
+            clauses.append(Query.term_set_query(schema, field, list(values)))
+    if filters.date_from or filters.date_to:
+        clauses.append(
+            Query.range_query(
+                schema,
+                "day",
+                FieldType.Unsigned,
+                day_number(filters.date_from) if filters.date_from else None,
+                day_number(filters.date_to) if filters.date_to else None,
+            )
+        )
+    return clauses
+
+
+def _ranked_groups(
+    searcher: tantivy.Searcher, compiled: Query, wanted: int
+) -> tuple[list[list[tuple[float, DocAddress]]], int]:
+    """The best `wanted` dossiers as lists of their page hits (best first), and the total page count.
+
+    A dossier ranks by its best page. Page hits are read best first, grouped by the numeric
+    `dossier_key` column (no stored document is loaded), and more are read (four times as many each
+    round) until `wanted` dossiers are seen or the hits run out: there is no cap on how deep one pages.
+    """
+    limit = max(_FIRST_SCAN_HITS, wanted * 4)
+    while True:
+        found = searcher.search(compiled, limit=limit, count=True)
+        keys = searcher.fast_field_values("dossier_key", [address for _, address in found.hits])
+        groups: dict[Any, list[tuple[float, DocAddress]]] = {}
+        for (score, address), key in zip(found.hits, keys, strict=True):
+            groups.setdefault(key, []).append((score, address))
+        total: int = found.count  # type: ignore[attr-defined]  # missing from tantivy's stub, present at runtime
+        if len(groups) >= wanted or len(found.hits) >= total:
+            return list(groups.values()), total
+        limit *= 4
+
+
+def _facets(searcher: tantivy.Searcher, compiled: Query) -> dict[str, list[FacetCount]]:
+    """Each facet's values with the number of matching dossiers that have them, most first."""
+    specification = {
+        name: {
+            "terms": {"field": field, "size": FACET_SIZE},
+            "aggs": {"dossiers": {"cardinality": {"field": "dossier_id"}}},
+        }
+        for name, field in _FACET_FIELDS.items()
+    }
+    counted = searcher.aggregate(compiled, specification)
+    facets = {}
+    for name in _FACET_FIELDS:
+        values = [
+            FacetCount(
+                value=str(int(bucket["key"]) if name == "year" else bucket["key"]),
+                count=round(bucket["dossiers"]["value"]),
+            )
+            for bucket in counted[name]["buckets"]
+        ]
+        facets[name] = sorted(values, key=lambda facet: (-facet.count, facet.value))
+    return facets
 
 
 def _to_hit(document: tantivy.Document, score: float, highlight: Highlight) -> PageHit:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 import archive.runtime
 from archive.accounts import install_demo
-from archive.db import upgrade
+from archive.db import make_engine, make_sessions, upgrade
 from archive.runtime import Runtime, current_runtime
 from ocr.facts import PageFacts
 
@@ -28,8 +29,21 @@ def corpus_file(*parts: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated database with the demo users, made once: hashing six Argon2 passwords takes over a second."""
+    path = tmp_path_factory.mktemp("template") / "hoso.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    engine = make_engine(url)
+    with make_sessions(engine)() as session:
+        install_demo(session)
+    engine.dispose()  # checkpoints the WAL, so the one file holds everything
+    return path
+
+
 @pytest.fixture
-def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
+def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_database: Path) -> Iterator[Runtime]:
     """A hoso instance on the embedded defaults in a temp directory, migrated, with the demo units and users."""
     for name in list(os.environ):
         if name.startswith("HOSO_"):
@@ -37,9 +51,8 @@ def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime
     monkeypatch.setenv("HOSO_HOME", str(tmp_path / "var"))
     monkeypatch.setattr(archive.runtime, "_current", None)
     instance = current_runtime()
-    upgrade(instance.settings.database_url)
-    with instance.sessions() as session:
-        install_demo(session)
+    instance.settings.ensure_dirs()
+    shutil.copyfile(demo_database, instance.settings.home / "hoso.db")
     yield instance
     instance.engine.dispose()
 

@@ -10,8 +10,9 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from archive.runtime import Runtime, current_runtime
-from archive.web import api, auth, errors, filters, pages
+from archive.web import api, audit_log, auth, errors, filters, handover, pages
 from archive.web.context import QUEUE_KEY, RUNTIME_KEY, close_db
+from archive.web.upload import SpoolingRequest
 from ingest.queue import JobQueue
 
 # Room for the multipart envelope and the text fields around a file of the largest allowed size, so such
@@ -23,6 +24,7 @@ def create_app(runtime: Runtime | None = None, queue: JobQueue | None = None) ->
     runtime = runtime or current_runtime()
     queue = queue or JobQueue(runtime.settings)
     app = Flask(__name__)
+    app.request_class = SpoolingRequest
     app.config.update(
         SECRET_KEY=runtime.settings.resolved_secret_key(),
         SESSION_COOKIE_HTTPONLY=True,
@@ -42,4 +44,8 @@ def create_app(runtime: Runtime | None = None, queue: JobQueue | None = None) ->
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    csrf.exempt(handover.api_bp)
+    handover.register(app)
+    app.register_blueprint(audit_log.bp)
+    app.register_blueprint(audit_log.api_bp)
     return app

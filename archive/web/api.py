@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
 from werkzeug.exceptions import BadRequest
+from werkzeug.wrappers import Response
 
 from archive.web import context
-from archive.web.dossiers import pages_done, report_for
+from archive.web.dossiers import archive_pdf_download, pages_done, pages_failed, prior_cases_of, report_for
 from archive.web.scope import dossier_in_scope
+from archive.web.search_request import search_request
 from archive.web.upload import upload
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -46,7 +48,19 @@ def dossier_status(dossier_id: str) -> dict[str, Any]:
         "status": dossier.status,
         "page_count": dossier.page_count,
         "pages_done": pages_done(session, dossier),
+        "prior_cases": prior_cases_of(session, context.current_user(), dossier),
+        # Progress is pages_done of page_count (read or failed); failed pages are also findings of the report.
+        "pages_failed": pages_failed(session, dossier),
+        "archive_pdf": url_for("api.dossier_archive_pdf", dossier_id=dossier.id)
+        if dossier.archive_pdf_sha256
+        else None,
     }
+
+
+@bp.get("/dossiers/<dossier_id>/archive.pdf")
+def dossier_archive_pdf(dossier_id: str) -> Response:
+    """The searchable PDF/A copy (original page images, invisible OCR text); 404 outside the caller's units."""
+    return archive_pdf_download(dossier_in_scope(context.db(), context.current_user(), dossier_id))
 
 
 @bp.get("/dossiers/<dossier_id>/verify")
@@ -56,13 +70,23 @@ def dossier_verify(dossier_id: str) -> dict[str, Any]:
 
 @bp.get("/search")
 def search() -> dict[str, Any]:
-    query = request.args.get("q", "").strip()
-    if not query:
+    """Dossiers whose pages match, best first, ``limit`` at a time from ``offset`` (no cap), with facets.
+
+    Filters are described in ``search_request.py``. A query that cannot be read is a 400
+    ``query_syntax`` error naming the character where it went wrong.
+    """
+    if not request.args.get("q", "").strip():
         raise BadRequest("The query parameter `q` is required.")
     limit = min(max(request.args.get("limit", 20, type=int), 1), MAX_SEARCH_LIMIT)
     offset = max(request.args.get("offset", 0, type=int), 0)
-    result = context.runtime().index.search(query, scope=context.current_user().unit.path, limit=limit, offset=offset)
+    wanted = search_request(context.db(), context.current_user(), request.args, limit=limit, offset=offset)
+    result = context.runtime().index.search_dossiers(wanted)
     return {
-        "total": result.total,
-        "hits": [asdict(hit) for hit in result.hits],
+        "total_pages": result.total_pages,
+        "total_dossiers": result.total_dossiers,
+        "offset": offset,
+        "limit": limit,
+        "next_offset": offset + limit if result.has_more else None,
+        "dossiers": [asdict(group) for group in result.dossiers],
+        "facets": {name: [asdict(value) for value in values] for name, values in result.facets.items()},
     }

@@ -69,7 +69,7 @@ def handle_ingest_error(error: IngestError) -> Response:
 
 
 def handle_query_error(error: QuerySyntaxError) -> Response:
-    return _respond(400, "bad_query", str(error), "Câu truy vấn không hợp lệ.", "Kiểm tra dấu ngoặc kép và toán tử.")
+    return _respond(400, "query_syntax", str(error), "Câu truy vấn không hợp lệ.", "Kiểm tra dấu ngoặc kép và toán tử.")
 
 
 def handle_http_error(error: HTTPException) -> Response:

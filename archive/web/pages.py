@@ -12,8 +12,16 @@ from werkzeug.wrappers import Response
 
 from archive.models import Dossier, Page
 from archive.web import context
-from archive.web.dossiers import IN_PROGRESS, pages_done, recent_in_scope, report_for
+from archive.web.dossiers import (
+    IN_PROGRESS,
+    archive_pdf_download,
+    pages_done,
+    prior_cases_of,
+    recent_in_scope,
+    report_for,
+)
 from archive.web.scope import dossier_in_scope, units_in_scope
+from archive.web.search_request import active_filters, search_request
 from archive.web.upload import upload as submit_upload
 from ingest.errors import IngestError
 from search.index import QuerySyntaxError
@@ -64,22 +72,36 @@ def dossier(dossier_id: str) -> str:
         pages_done=pages_done(session, found),
         report=None if processing else report_for(found),
         refresh_seconds=REFRESH_SECONDS if processing else None,
+        prior_cases=prior_cases_of(session, context.current_user(), found),
     )
+
+
+@bp.get("/dossiers/<dossier_id>/archive.pdf")
+def dossier_archive_pdf(dossier_id: str) -> Response:
+    """The searchable PDF/A copy of a dossier in the user's units (404 otherwise, or before it is made)."""
+    return archive_pdf_download(dossier_in_scope(context.db(), context.current_user(), dossier_id))
 
 
 @bp.get("/search")
 def search() -> tuple[str, int] | str:
+    """Dossiers whose pages match, SEARCH_PAGE_SIZE at a time, with the facets as links that add a filter."""
     query = request.args.get("q", "").strip()
     page_number = max(request.args.get("page", 1, type=int), 1)
+    filters = active_filters(request.args)
     if not query:
-        return render_template("search.html", query="", result=None)
-    user = context.current_user()
+        return render_template("search.html", query="", result=None, filters=filters)
+    wanted = search_request(
+        context.db(),
+        context.current_user(),
+        request.args,
+        limit=SEARCH_PAGE_SIZE,
+        offset=(page_number - 1) * SEARCH_PAGE_SIZE,
+    )
     try:
-        result = context.runtime().index.search(
-            query, scope=user.unit.path, limit=SEARCH_PAGE_SIZE, offset=(page_number - 1) * SEARCH_PAGE_SIZE
-        )
+        result = context.runtime().index.search_dossiers(wanted)
     except QuerySyntaxError as bad:
-        return render_template("search.html", query=query, result=None, error=str(bad)), 400
+        page = render_template("search.html", query=query, result=None, filters=filters, error=str(bad))
+        return page, 400
     return render_template(
-        "search.html", query=query, result=result, page_number=page_number, page_size=SEARCH_PAGE_SIZE
+        "search.html", query=query, result=result, filters=filters, page_number=page_number, page_size=SEARCH_PAGE_SIZE
     )

@@ -2,10 +2,17 @@
 
 The refusals added here are ``IngestError``s like intake's own, so the form and the API show them the
 same way (code and English detail for machines, Vietnamese message and remedy for people).
+
+Uploaded files are written, while the multipart body is parsed, straight into intake's ``Spool`` in
+``$HOSO_HOME/tmp``: hashed and size-checked as they arrive, never held in memory, and not copied again
+by intake.
 """
 
 from __future__ import annotations
 
+from typing import IO
+
+from flask import Request
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
@@ -13,7 +20,30 @@ from archive.models import Case, Dossier, Unit, User
 from archive.web import context
 from archive.web.scope import covers
 from ingest.errors import IngestError, UnknownUnit
+from ingest.intake import Spool
 from ingest.submit import submit
+
+
+class SpoolingRequest(Request):
+    """A request whose file parts are spooled by intake; every spool is removed when the request closes,
+    including those of a body whose parsing stopped half-way (a file over the size limit)."""
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        settings = context.runtime().settings
+        spooled = Spool(settings.temp_dir, settings.max_upload_bytes)
+        self.__dict__.setdefault("_hoso_spools", []).append(spooled)
+        return spooled  # type: ignore[return-value]  # file-like: write, read, readline, seek, tell, close
+
+    def close(self) -> None:
+        super().close()
+        for spooled in self.__dict__.pop("_hoso_spools", []):
+            spooled.close()
 
 
 class MissingFile(IngestError):

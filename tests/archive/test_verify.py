@@ -2,12 +2,25 @@
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from archive.verify import SEVERITIES, CoverFact, Finding, PageFact, report, verify
+from archive.verify import (
+    SEVERITIES,
+    ClosingFact,
+    ContentsEntry,
+    ContentsFact,
+    CoverFact,
+    DossierContext,
+    Finding,
+    PageFact,
+    documents_of,
+    report,
+    verify,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CORPUS_DEV = REPO_ROOT.parent / "shared" / "corpus" / "dev"
@@ -38,18 +51,27 @@ def load_ground_truth(dossier_id: str) -> dict[str, Any]:
 
 
 def facts_from_ground_truth(truth: dict[str, Any]) -> tuple[list[PageFact], CoverFact | None]:
-    """Turn the generator's ground truth into what OCR would hand to verify (indices become 1-based)."""
-    pages = [
-        PageFact(
-            page=page["page_index"] + 1,
-            sheet_number=page["sheet_number"],
-            sheet_confidence=1.0 if page["sheet_number"] is not None else None,
-            rotation=page["rotation"],
-            role=GROUND_TRUTH_ROLES.get(page["role"], page["role"]),
-            doc_type=page["doc_type"],
+    """Turn the generator's ground truth into what OCR would hand to verify (indices become 1-based).
+
+    As with real reading, only a document's first page names its type, number and date.
+    """
+    firsts = {document["pages"][0]: document for document in truth["documents"]}
+    pages = []
+    for page in truth["pages"]:
+        document = firsts.get(page["page_index"])
+        pages.append(
+            PageFact(
+                page=page["page_index"] + 1,
+                sheet_number=page["sheet_number"],
+                sheet_confidence=1.0 if page["sheet_number"] is not None else None,
+                rotation=page["rotation"],
+                role=GROUND_TRUTH_ROLES.get(page["role"], page["role"]),
+                doc_type=document["doc_type"] if document else None,
+                doc_number=document["number"] if document else None,
+                doc_date=document["date"] if document else None,
+                dpi=float(truth["dpi"]),
+            )
         )
-        for page in truth["pages"]
-    ]
     cover_truth = truth["cover"]
     if not cover_truth["present"]:
         return pages, None
@@ -79,6 +101,28 @@ def test_dev_dossier_gives_exactly_the_expected_flags(dossier_id: str) -> None:
     pages, cover = facts_from_ground_truth(truth)
     found = [{"code": finding.code, **finding.detail} for finding in verify(pages, cover)]
     assert canonical(found) == canonical([expected_flag(flag) for flag in truth["expected_flags"]])
+
+
+@pytest.mark.parametrize("dossier_id", DOSSIER_IDS)
+def test_dev_dossier_doc_types_are_carried_to_every_page_of_a_document(dossier_id: str) -> None:
+    truth = load_ground_truth(dossier_id)
+    pages, cover = facts_from_ground_truth(truth)
+    result = report(dossier_id, "processed", pages, cover)
+    expected = [page["doc_type"] if page["role"] in ("document", "back_text") else None for page in truth["pages"]]
+    # A sheet scanned out of order (dev-003) lands inside another document: carrying forward cannot know.
+    text_pages = {page["page_index"] for page in truth["pages"] if page["role"] != "back_blank"}
+    moved = set()
+    for document in truth["documents"]:
+        span = set(range(document["pages"][0], document["pages"][-1] + 1))
+        if (span & text_pages) - set(document["pages"]):
+            moved |= span
+    carried = [entry["doc_type"] for entry in result["pages"]]
+    assert [carried[i] for i in range(len(carried)) if i not in moved] == [
+        expected[i] for i in range(len(expected)) if i not in moved
+    ]
+    assert len(moved) <= 4
+    in_scan_order = sorted(truth["documents"], key=lambda document: document["pages"][0])
+    assert [d["number"] for d in result["documents"]] == [d["number"] for d in in_scan_order]
 
 
 @pytest.mark.parametrize("dossier_id", DOSSIER_IDS)
@@ -239,7 +283,8 @@ def test_inserted_sheet_sorts_after_its_base_number() -> None:
     assert "out_of_order" not in codes(findings)
     inserted = [f.detail for f in findings if f.code == "inserted_sheet"]
     assert inserted == [{"number": "12a", "page": 4}, {"number": "12b", "page": 5}]
-    assert {f.severity for f in findings if f.code == "inserted_sheet"} == {"warning"}
+    # Without a closing certificate nothing declares them.
+    assert {f.severity for f in findings if f.code == "inserted_sheet"} == {"error"}
 
 
 def test_inserted_sheet_before_its_base_number_is_out_of_order() -> None:
@@ -268,6 +313,172 @@ def test_orientation_findings_are_informational() -> None:
 
 def test_pages_are_judged_in_scan_order_whatever_order_they_arrive_in() -> None:
     assert with_cover(list(reversed(numbered("1", "2", "3")))) == []
+
+
+# ---- numbering start, declared inserts and gaps, closing count -------------------------------------
+
+
+def closing(**declared: Any) -> DossierContext:
+    return DossierContext(closing=ClosingFact(page=99, **{"sheet_count": None, **declared}))
+
+
+def test_numbering_that_does_not_start_at_one_names_the_first_numbered_page() -> None:
+    finding = only(with_cover(numbered(None, "2", "3")), "first_not_one")
+    assert (finding.severity, finding.pages, finding.detail) == ("error", [3], {"number": "2", "page": 3})
+    assert "01" in finding.message_vi
+    assert "first_not_one" not in codes(with_cover(numbered("1", "2")))
+    # A "01" stamp is normalised to "1" by the reader; "1a" first is not 1.
+    assert only(with_cover(numbered("1a", "1")), "first_not_one").detail == {"number": "1a", "page": 2}
+
+
+def test_inserted_sheet_declared_in_the_closing_certificate_is_information() -> None:
+    pages = [page(1, role="cover"), *numbered("1", "1a", "2")]
+    declared = verify(pages, cover(sheet_count_declared=3), closing(duplicates=("1a",)))
+    assert [(f.code, f.severity) for f in declared] == [("inserted_sheet", "info")]
+    undeclared = only(verify(pages, cover(sheet_count_declared=3), closing(duplicates=("2a",))), "inserted_sheet")
+    assert undeclared.severity == "error"
+    assert "không ghi nhận" in undeclared.message_vi
+
+
+def test_gap_and_duplicate_declared_in_the_closing_certificate_are_warnings() -> None:
+    pages = [page(1, role="cover"), *numbered("1", "2", "2", "4")]
+    findings = verify(pages, cover(sheet_count_declared=4), closing(skipped=("3",), duplicates=("2",)))
+    assert [(f.code, f.severity) for f in findings] == [("duplicate", "warning"), ("gap", "warning")]
+    assert "chứng từ kết thúc" in findings[1].message_vi
+    # Declaring only some of the missing numbers leaves the gap an error.
+    partly = verify(
+        [page(1, role="cover"), *numbered("1", "4")], cover(sheet_count_declared=2), closing(skipped=("3",))
+    )
+    assert only(partly, "gap").severity == "error"
+
+
+def test_closing_count_must_match_the_sheets() -> None:
+    pages = [page(1, role="cover"), *numbered("1", "2", "3")]
+    assert verify(pages, cover(), closing(sheet_count=3)) == []
+    finding = only(verify(pages, cover(), closing(sheet_count=5)), "closing_count_mismatch")
+    assert (finding.severity, finding.pages, finding.detail) == ("error", [99], {"declared": 5, "actual": 3})
+
+
+# ---- documents: types carried forward, contents, penalty cases --------------------------------------
+
+
+def doc(number: int, sheet_number: str | None, doc_type: str | None = None, **more: Any) -> PageFact:
+    return PageFact(number, sheet_number, 0.95 if sheet_number else None, 0, "document", doc_type, **more)
+
+
+PENALTY_CASE = [
+    doc(2, "1", "quyet_dinh_kiem_tra", doc_number="1/QĐ-KT", doc_date="2024-03-01"),
+    doc(3, "2", "bien_ban_kiem_tra", doc_date="2024-03-02"),
+    doc(4, "3"),
+    doc(5, "4", "bien_ban_vi_pham_hanh_chinh", doc_date="2024-03-02"),
+    doc(6, "5", "quyet_dinh_xu_phat", doc_number="7/QĐ-XPHC", doc_date="2024-03-09"),
+]
+
+
+def test_pages_without_a_header_belong_to_the_document_before_them() -> None:
+    pages = [
+        page(1, role="toc"),
+        doc(2, None),  # before any header: no document
+        doc(3, "1", "quyet_dinh_kiem_tra"),
+        doc(4, "2", "bien_ban_kiem_tra"),
+        doc(5, "3"),
+        page(6, role="blank"),  # a back: neither continues nor closes
+        doc(7, None),
+        page(8, role="closing"),  # closes the open document
+        doc(9, None),
+    ]
+    documents = documents_of(pages)
+    assert [(d.doc_type, d.pages) for d in documents] == [
+        ("quyet_dinh_kiem_tra", [3]),
+        ("bien_ban_kiem_tra", [4, 5, 7]),
+    ]
+    carried = [entry["doc_type"] for entry in report("d", "processed", pages, None)["pages"]]
+    assert carried == [
+        None,
+        None,
+        "quyet_dinh_kiem_tra",
+        "bien_ban_kiem_tra",
+        "bien_ban_kiem_tra",
+        None,
+        "bien_ban_kiem_tra",
+        None,
+        None,
+    ]
+
+
+def test_contents_that_match_the_documents_give_no_finding() -> None:
+    entries = tuple(ContentsEntry(d.doc_type) for d in PENALTY_CASE if d.doc_type)
+    context = DossierContext(contents=ContentsFact(page=1, entries=entries))
+    assert "toc_mismatch" not in codes(verify(PENALTY_CASE, None, context))
+
+
+def test_contents_mismatch_lists_missing_and_unlisted_documents() -> None:
+    entries = (
+        ContentsEntry("quyet_dinh_kiem_tra", "1/QĐ-KT", "1"),
+        ContentsEntry("bien_ban_kiem_tra"),
+        ContentsEntry("bien_ban_kiem_tra"),
+        ContentsEntry("bien_ban_vi_pham_hanh_chinh"),
+    )
+    context = DossierContext(contents=ContentsFact(page=1, entries=entries))
+    finding = only(verify(PENALTY_CASE, None, context), "toc_mismatch")
+    assert finding.severity == "warning"
+    assert finding.detail == {"missing": ["bien_ban_kiem_tra"], "unlisted": ["quyet_dinh_xu_phat"]}
+    assert finding.pages == [1, 6]
+    assert "Quyết định xử phạt" in finding.message_vi and "Biên bản kiểm tra" in finding.message_vi
+
+
+def test_penalty_case_lacking_a_required_document() -> None:
+    assert "document_missing" not in codes(verify(PENALTY_CASE, None))
+    without_inspection = [p for p in PENALTY_CASE if p.doc_type not in ("quyet_dinh_kiem_tra", "bien_ban_kiem_tra")]
+    finding = only(verify(without_inspection, None), "document_missing")
+    assert (finding.severity, finding.detail) == ("error", {"doc_types": ["quyet_dinh_kiem_tra", "bien_ban_kiem_tra"]})
+    assert finding.pages == [5, 6]
+    assert "Quyết định kiểm tra" in finding.message_vi
+
+
+def test_a_case_without_violation_record_or_penalty_is_not_a_penalty_case() -> None:
+    inspection_only = PENALTY_CASE[:3]
+    assert "document_missing" not in codes(verify(inspection_only, None))
+
+
+# ---- reading quality, resolution, timeliness --------------------------------------------------------
+
+
+def test_low_confidence_points_at_doubtful_sheet_numbers_and_text() -> None:
+    pages = [doc(2, "1"), PageFact(3, "2", 0.4, 0, "document", None), doc(4, "3", mean_confidence=0.3)]
+    pages.append(PageFact(5, None, None, 0, "blank", None, mean_confidence=0.1))
+    finding = only(with_cover(pages, declared=3), "low_confidence")
+    assert (finding.severity, finding.pages) == ("warning", [3, 4])
+    assert finding.detail == {"pages": [3, 4], "sheet_numbers": [3], "text": [4]}
+
+
+def test_low_resolution_pages_are_an_error() -> None:
+    pages = [doc(2, "1", dpi=300.0), doc(3, "2", dpi=150.0), doc(4, "3", dpi=199.8)]
+    finding = only(with_cover(pages), "low_resolution")
+    assert (finding.severity, finding.pages, finding.detail) == ("error", [3], {"pages": [3], "dpi": [150]})
+    assert "200 dpi" in finding.message_vi
+
+
+def test_late_digitization_counts_48_hours_from_the_end_of_the_latest_document_day() -> None:
+    # Latest document: 2024-03-09 (Vietnam time); the day ends 2024-03-09T17:00Z, the limit is 48 h later.
+    in_time = DossierContext(uploaded_at=datetime(2024, 3, 11, 16, 59, tzinfo=UTC))
+    assert "late_digitization" not in codes(verify(PENALTY_CASE, None, in_time))
+    late = DossierContext(uploaded_at=datetime(2024, 3, 12, 17, 0, tzinfo=UTC))
+    finding = only(verify(PENALTY_CASE, None, late), "late_digitization")
+    assert (finding.severity, finding.pages) == ("warning", [6])
+    assert finding.detail == {
+        "latest_document_date": "2024-03-09",
+        "uploaded_at": "2024-03-12T17:00:00+00:00",
+        "hours": 72,
+    }
+    assert "09/03/2024" in finding.message_vi
+
+
+def test_late_digitization_ignores_dates_after_the_upload_and_needs_an_upload_time() -> None:
+    future = [*PENALTY_CASE, doc(7, "6", "cong_van", doc_date="2030-01-01")]
+    late = DossierContext(uploaded_at=datetime(2024, 3, 20, tzinfo=UTC))
+    assert only(verify(future, None, late), "late_digitization").detail["latest_document_date"] == "2024-03-09"
+    assert "late_digitization" not in codes(verify(PENALTY_CASE, None))
 
 
 # ---- duplex side inference --------------------------------------------------------------------------
@@ -326,7 +537,7 @@ def test_report_follows_the_contract() -> None:
     pages = [page(1, role="cover"), page(2, "1"), page(3, "2", rotation=180), page(4, "2")]
     result = report("dev-x", "processed", pages, cover(dossier_number=None))
     json.dumps(result)
-    assert list(result) == ["dossier_id", "status", "page_count", "pages", "cover", "findings", "passed"]
+    assert list(result) == ["dossier_id", "status", "page_count", "pages", "cover", "documents", "findings", "passed"]
     assert (result["dossier_id"], result["status"], result["page_count"]) == ("dev-x", "processed", 4)
     for entry in result["pages"]:
         assert set(entry) == {
@@ -367,9 +578,15 @@ def test_report_without_cover() -> None:
 
 
 def test_report_passes_with_warnings_and_info_only() -> None:
-    pages = [page(1, role="cover"), page(2, "1"), page(3, "1a", rotation=90), page(4, "2")]
-    result = report("dev-z", "processed", pages, cover())
-    assert [f["severity"] for f in result["findings"]] == ["warning", "info"]
+    doubtful_two = PageFact(4, "2", 0.3, 0, "document", None)
+    pages = [page(1, role="cover"), page(2, "1"), page(3, "1a", rotation=90), doubtful_two, page(5, role="closing")]
+    closing = ClosingFact(page=5, sheet_count=3, duplicates=("1a",))
+    result = report("dev-z", "processed", pages, cover(), DossierContext(closing=closing))
+    assert [(f["code"], f["severity"]) for f in result["findings"]] == [
+        ("inserted_sheet", "info"),
+        ("low_confidence", "warning"),
+        ("rotated", "info"),
+    ]
     assert result["passed"] is True
 
 

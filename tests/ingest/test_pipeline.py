@@ -16,15 +16,29 @@ from ingest.submit import submit
 from tests.conftest import corpus_file, ground_truth, replayed_facts
 
 
+class PagesRead:
+    """The page numbers the replayed reader was asked for, kept in a file: pages are read in a child process."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def record(self, page: int) -> None:
+        with self.path.open("a") as log:
+            log.write(f"{page}\n")
+
+    def __iter__(self):
+        return iter(int(line) for line in self.path.read_text().split()) if self.path.exists() else iter(())
+
+
 @pytest.fixture
-def replay_dev_003(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Replace Tesseract with dev-003's ground truth; returns the page numbers that were read."""
+def replay_dev_003(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> PagesRead:
+    """Replace Tesseract with dev-003's ground truth; yields the page numbers that were read."""
     truth = ground_truth("dev-003")
-    calls: list[int] = []
+    calls = PagesRead(tmp_path / "pages-read.txt")
 
     def read_page(pdf_path: Path, page: int, dpi: int = 300):
         assert pdf_path.is_file()
-        calls.append(page)
+        calls.record(page)
         return replayed_facts(truth, page)
 
     monkeypatch.setattr(pipeline, "read_page", read_page)
@@ -39,7 +53,7 @@ def ingest_dev_003(runtime: Runtime, queue: JobQueue) -> Dossier:
 
 
 def test_dossier_runs_through_the_queue_to_a_verified_searchable_dossier(
-    runtime: Runtime, replay_dev_003: list[int]
+    runtime: Runtime, replay_dev_003: PagesRead
 ) -> None:
     queue = JobQueue(runtime.settings)
     queue.huey.immediate = True  # run each job as it is queued, through the real task wiring
@@ -63,7 +77,7 @@ def test_dossier_runs_through_the_queue_to_a_verified_searchable_dossier(
     assert runtime.index.search("bien ban", scope="VN/LCI").total == 0
 
 
-def test_every_stage_is_idempotent(runtime: Runtime, replay_dev_003: list[int]) -> None:
+def test_every_stage_is_idempotent(runtime: Runtime, replay_dev_003: PagesRead) -> None:
     dossier = ingest_dev_003(runtime, JobQueue(runtime.settings))
     for page_number in range(1, 11):
         pipeline.process_page(runtime, dossier.id, page_number)
@@ -80,7 +94,7 @@ def test_every_stage_is_idempotent(runtime: Runtime, replay_dev_003: list[int]) 
     assert runtime.index.search("bien ban", scope=None).total == first_total, "re-indexing adds no duplicate entries"
 
 
-def test_unfinished_work_is_found_again_after_a_crash(runtime: Runtime, replay_dev_003: list[int]) -> None:
+def test_unfinished_work_is_found_again_after_a_crash(runtime: Runtime, replay_dev_003: PagesRead) -> None:
     dossier = ingest_dev_003(runtime, JobQueue(runtime.settings))
     for page_number in (1, 2, 3):
         pipeline.process_page(runtime, dossier.id, page_number)

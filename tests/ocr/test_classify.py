@@ -63,3 +63,25 @@ def test_reference_tolerates_ocr_and_missing_parts() -> None:
     assert read_document_reference("Số: 84/QĐ-KT\nLào Cai, ngày 21 tháng 3 năm 2022") == ("84/QĐ-KT", "2022-03-21")
     assert read_document_reference("Số: 84 / QĐ - KT") == ("84/QĐ-KT", None)
     assert read_document_reference("Hà Nội, ngày 31 tháng 2 năm 2022") == (None, None)
+
+
+def test_a_cover_whose_big_title_ocr_dropped_is_still_a_cover() -> None:
+    # Dotted leaders made Tesseract drop the "HỒ SƠ" block of a generated cover (seed 9001).
+    text = "\n".join(
+        [
+            "TỔNG CỤC QUẢN LÝ THỊ TRƯỜNG",
+            "Mã hồ sơ: QNI.QLTT.2025.XLVP.094",
+            "Gồm: 11 tờ",
+            "Thời hạn bảo quản: Vĩnh viễn",
+            "Hồ sơ số: 193",
+        ]
+    )
+    assert classify_page(text) == ("cover", None)
+    # Three labels without the big title are not enough: a letter may quote "Thời hạn…" and "Gồm…".
+    assert classify_page("Kính gửi: Cục\nGồm: 3 tờ\nThời hạn bảo quản: 5 năm\nHồ sơ số: 2\nNội dung")[0] == "document"
+
+
+def test_reference_when_ocr_reads_so_as_digits() -> None:
+    text = "56: 173/QĐ-TGTVPTGPCCHN Nam Định, ngày 17 tháng 5 năm 2023"
+    assert read_document_reference(text) == ("173/QĐ-TGTVPTGPCCHN", "2023-05-17")
+    assert read_document_reference("S6: 12/QD-KT")[0] == "12/QĐ-KT"

@@ -60,3 +60,12 @@ def test_identifiers_are_tokens_whole_and_in_parts() -> None:
 
 def test_tokens_accept_nfd_and_eth() -> None:
     assert tokens(nfd("Ðội QLTT")) == ["đội", "qltt"]
+
+
+def test_words_equal_word_by_word_normalisation_when_lengths_change() -> None:
+    """ "ß" case-folds to "ss": the text is then analysed word by word, with the same tokens and offsets."""
+    from search.analyzer import words
+
+    text = "Straße 194/QĐ-KT hoà"
+    found = [(word.whole.token, word.whole.start, [part.token for part in word.parts]) for word in words(text)]
+    assert found == [("strasse", 0, ["strasse"]), ("194/qđ-kt", 7, ["194", "qđ", "kt"]), ("hòa", 17, ["hòa"])]

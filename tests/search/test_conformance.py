@@ -1,15 +1,18 @@
 """Behaviour every SearchIndex backend must show, written against the protocol only."""
 
+from datetime import date
+
 import pytest
 
-from search.documents import PageDocument, SearchResult
+from search.documents import DossierResult, FacetCount, PageDocument, SearchResult
 from search.index import QuerySyntaxError, SearchIndex
+from search.request import SearchFilters, SearchRequest
 
 LCI = "VN/LCI/LCI-D1"
 HN = "VN/HN/HN-D2"
 
 
-def page(dossier_id: str, number: int, text: str, unit_path: str = LCI, **fields: str) -> PageDocument:
+def page(dossier_id: str, number: int, text: str, unit_path: str = LCI, **fields: object) -> PageDocument:
     return PageDocument(
         dossier_id=dossier_id,
         page=number,
@@ -17,7 +20,7 @@ def page(dossier_id: str, number: int, text: str, unit_path: str = LCI, **fields
         unit_code=unit_path.rsplit("/", 1)[-1],
         unit_path=unit_path,
         text=text,
-        **fields,
+        **fields,  # type: ignore[arg-type]
     )
 
 
@@ -183,3 +186,185 @@ def test_malformed_queries_raise_query_syntax_error(search_index: SearchIndex, q
     with pytest.raises(QuerySyntaxError) as raised:
         search_index.search(query, None)
     assert len(str(raised.value)) > 20
+
+
+def test_tax_codes_are_found_exactly(search_index: SearchIndex) -> None:
+    search_index.add_pages(
+        [
+            page("ten", 1, "Mã số thuế 0312345678 của cơ sở"),
+            page("branch", 1, "MST chi nhánh: 0312345678-002"),
+            page("person", 1, "CCCD số 001203004567 cấp ngày 01/02/2021"),
+            page("near", 1, "Mã số thuế 0312345679 và CCCD 001203004568"),
+        ]
+    )
+    assert sorted(found(search_index.search("0312345678", None))) == [("branch", 1), ("ten", 1)]
+    assert found(search_index.search("0312345678-002", None)) == [("branch", 1)]
+    assert found(search_index.search("001203004567", None)) == [("person", 1)]
+    assert search_index.search("031234567", None).total == 0
+
+
+def test_document_and_case_numbers_are_found_exactly(search_index: SearchIndex) -> None:
+    search_index.add_pages(
+        [
+            page("d1", 1, "Quyết định số 00010001/QĐ-KT ngày 5/6/2023"),
+            page("d2", 1, "Quyết định số 00010002/QĐ-KT"),
+            page("d3", 1, "căn cứ Nghị định 98/2020/NĐ-CP của Chính phủ"),
+            page("d4", 1, "Nghị định 98 năm 2020"),
+        ]
+    )
+    assert found(search_index.search("00010001/QĐ-KT", None)) == [("d1", 1)]
+    assert found(search_index.search('"Nghị định 98/2020/NĐ-CP"', None)) == [("d3", 1)]
+    assert found(search_index.search("98/2020/nd-cp", None)) == [("d3", 1)]
+    assert found(search_index.search("CASE-d2", None)) == [("d2", 1)]
+
+
+def test_exact_match_ranks_first_whatever_the_folded_matches(search_index: SearchIndex) -> None:
+    search_index.add_pages([page(f"fold{n}", 1, "tiền bàn " * n) for n in range(1, 4)] + [page("exact", 1, "tiền bán")])
+    assert found(search_index.search("bán", None))[0] == ("exact", 1)
+    assert search_index.search("ban", None).total == 4
+
+
+def test_prefix_without_diacritics_and_on_identifiers(search_index: SearchIndex) -> None:
+    search_index.add_pages([page("d1", 1, "Thanh Hóa"), page("d2", 1, "số 194/QĐ-KT"), page("d3", 1, "số 195/QĐ-KT")])
+    assert found(search_index.search("hoa*", None)) == [("d1", 1)]
+    assert found(search_index.search("194/q*", None)) == [("d2", 1)]
+
+
+# --- grouped search: dossiers, filters, facets, scope ---------------------------------------------------------
+
+
+def request(query: str, scope: str | None = None, **options: object) -> SearchRequest:
+    filters = options.pop("filters", SearchFilters())
+    return SearchRequest(query=query, scope=scope, filters=filters, **options)  # type: ignore[arg-type]
+
+
+def planted(search_index: SearchIndex) -> None:
+    """Three units, five dossiers; "hàng giả" on most pages, with different case fields."""
+
+    def dossier(dossier_id: str, unit_path: str, pages: int, **fields: object) -> list[PageDocument]:
+        return [
+            page(dossier_id, n, f"trang {n}: kinh doanh hàng giả", unit_path, **fields) for n in range(1, pages + 1)
+        ]  # type: ignore[arg-type]
+
+    search_index.add_pages(
+        dossier("big", LCI, 6, doc_type="bien_ban", violation="Hàng giả", doc_date=date(2023, 5, 2), status="accepted")
+        + dossier(
+            "small", LCI, 1, doc_type="quyet_dinh", violation="Hàng giả", doc_date=date(2024, 1, 9), status="draft"
+        )
+        + dossier("lci2", "VN/LCI/LCI-D2", 2, doc_type="bien_ban", violation="Hàng lậu", doc_date=date(2024, 7, 1))
+        + dossier("hn", HN, 3, doc_type="bien_ban", violation="Hàng cấm", doc_date=date(2022, 3, 3), status="accepted")
+        + dossier("hn2", HN, 2, doc_type="to_trinh", violation="Trốn thuế", doc_date=date(2021, 1, 1))
+    )
+
+
+def facet(result: DossierResult, name: str) -> dict[str, int]:
+    return {value.value: value.count for value in result.facets[name]}
+
+
+def test_pages_are_grouped_by_dossier(search_index: SearchIndex) -> None:
+    search_index.add_pages(
+        [page("a", n, "biên bản " + ("hàng giả " * 5 if n == 4 else "hàng giả")) for n in range(1, 5)]
+        + [page("b", 1, "hàng giả hàng giả")]
+    )
+    result = search_index.search_dossiers(request('"hàng giả"', pages_per_dossier=2))
+    assert (result.total_pages, result.total_dossiers) == (5, 2)
+    assert [group.dossier_id for group in result.dossiers] == ["a", "b"]
+    first = result.dossiers[0]
+    assert first.matched_pages == 4 and len(first.pages) == 2
+    assert first.pages[0].page == 4 and first.pages[0].score == first.score
+    assert "<mark>hàng</mark> <mark>giả</mark>" in first.pages[0].snippet_html
+    assert (first.case_number, first.unit_code) == ("CASE-a", "LCI-D1")
+    assert not result.has_more
+
+
+def test_dossier_groups_page_without_overlap(search_index: SearchIndex) -> None:
+    search_index.add_pages([page(f"d{n:02}", p, "hàng giả " * n) for n in range(1, 26) for p in (1, 2)])
+    seen: list[str] = []
+    offset = 0
+    while True:
+        result = search_index.search_dossiers(request("hàng giả", limit=7, offset=offset, facets=False))
+        seen += [group.dossier_id for group in result.dossiers]
+        assert result.total_dossiers == 25
+        if not result.has_more:
+            break
+        offset += 7
+    assert len(seen) == len(set(seen)) == 25
+    assert seen[:3] == ["d25", "d24", "d23"]
+    assert search_index.search_dossiers(request("hàng giả", offset=100)).dossiers == []
+
+
+def test_facets_count_dossiers(search_index: SearchIndex) -> None:
+    planted(search_index)
+    result = search_index.search_dossiers(request("hàng giả"))
+    assert (result.total_pages, result.total_dossiers) == (14, 5)
+    assert facet(result, "unit") == {"LCI-D1": 2, "LCI-D2": 1, "HN-D2": 2}
+    assert facet(result, "year") == {"2021": 1, "2022": 1, "2023": 1, "2024": 2}
+    assert facet(result, "doc_type") == {"bien_ban": 3, "quyet_dinh": 1, "to_trinh": 1}
+    assert facet(result, "violation") == {"Hàng giả": 2, "Hàng lậu": 1, "Hàng cấm": 1, "Trốn thuế": 1}
+    assert [value.value for value in result.facets["unit"]][0] in ("HN-D2", "LCI-D1")
+    assert result.facets["year"][0] == FacetCount("2024", 2)
+
+
+def test_filters_narrow_before_counting(search_index: SearchIndex) -> None:
+    planted(search_index)
+
+    def dossiers(**filters: object) -> list[str]:
+        result = search_index.search_dossiers(request("hàng giả", filters=SearchFilters(**filters)))  # type: ignore[arg-type]
+        assert result.total_dossiers == len(result.dossiers)
+        assert sum(facet(result, "unit").values()) == len(result.dossiers) if result.dossiers else result.facets == {}
+        return sorted(group.dossier_id for group in result.dossiers)
+
+    assert dossiers(unit_path="VN/LCI") == ["big", "lci2", "small"]
+    assert dossiers(unit_path="VN/LCI/LCI-D2") == ["lci2"]
+    assert dossiers(case_number="CASE-hn") == ["hn"]
+    assert dossiers(doc_types=("quyet_dinh", "to_trinh")) == ["hn2", "small"]
+    assert dossiers(statuses=("accepted",)) == ["big", "hn"]
+    assert dossiers(violation="Hàng giả") == ["big", "small"]
+    assert dossiers(date_from=date(2023, 5, 2), date_to=date(2024, 1, 9)) == ["big", "small"]
+    assert dossiers(date_from=date(2024, 1, 10)) == ["lci2"]
+    assert dossiers(date_to=date(2021, 12, 31)) == ["hn2"]
+    assert dossiers(unit_path="VN/LCI", statuses=("accepted", "draft"), doc_types=("bien_ban",)) == ["big"]
+
+
+def test_scope_hides_other_units_from_groups_counts_and_facets(search_index: SearchIndex) -> None:
+    planted(search_index)
+    result = search_index.search_dossiers(request("hàng giả", scope="VN/LCI/LCI-D1"))
+    assert (result.total_pages, result.total_dossiers) == (7, 2)
+    assert sorted(group.dossier_id for group in result.dossiers) == ["big", "small"]
+    assert facet(result, "unit") == {"LCI-D1": 2}
+    assert facet(result, "violation") == {"Hàng giả": 2}
+    assert facet(result, "year") == {"2023": 1, "2024": 1}
+    assert "to_trinh" not in facet(result, "doc_type") and "Trốn thuế" not in facet(result, "violation")
+    # a unit filter cannot reach outside the scope
+    outside = search_index.search_dossiers(request("hàng giả", scope=LCI, filters=SearchFilters(unit_path="VN/HN")))
+    assert (outside.total_pages, outside.total_dossiers, outside.dossiers) == (0, 0, [])
+    assert all(not values for values in outside.facets.values())
+    # a word found only outside the scope reveals nothing either
+    search_index.add_pages([page("secret", 1, "bí mật riêng", HN, violation="Bí mật")])
+    hidden = search_index.search_dossiers(request("bí mật", scope="VN/LCI"))
+    assert (hidden.total_pages, hidden.total_dossiers, hidden.dossiers) == (0, 0, [])
+    assert all(not values for values in hidden.facets.values())
+
+
+def test_grouped_search_of_nothing(search_index: SearchIndex) -> None:
+    planted(search_index)
+    assert search_index.search_dossiers(request("  ")) == DossierResult(0, 0, [], False)
+    with pytest.raises(QuerySyntaxError):
+        search_index.search_dossiers(request('"hàng'))
+
+
+def test_clear_removes_everything(search_index: SearchIndex) -> None:
+    planted(search_index)
+    search_index.clear()
+    assert search_index.search("hàng giả", None).total == 0
+
+
+def test_hostile_ocr_text_never_reaches_the_html_unescaped(search_index: SearchIndex) -> None:
+    hostile = "hàng giả \"><img src=x onerror=alert(1)> <mark>giả</mark> ' & <b>hàng</b>"
+    search_index.add_pages([page("d1", 1, hostile)])
+    snippet = search_index.search("hàng giả", None).hits[0].snippet_html
+    assert "<img" not in snippet and "<b>" not in snippet and "&quot;&gt;&lt;img" in snippet
+    assert "&lt;mark&gt;<mark>giả</mark>&lt;/mark&gt;" in snippet
+    assert "&#x27;" in snippet and "&amp;" in snippet
+    stripped = snippet.replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in stripped and ">" not in stripped

@@ -11,26 +11,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from archive.accounts import install_demo
 from archive.config import SETTINGS, Settings
-from archive.db import make_engine, make_sessions, upgrade
 from archive.runtime import Runtime
 from archive.web import create_app
 from ingest.queue import JobQueue
 from tests.web.helpers import MAX_UPLOAD_MB
-
-
-@pytest.fixture(scope="session")
-def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated database with the demo users, made once: hashing six Argon2 passwords takes over a second."""
-    path = tmp_path_factory.mktemp("template") / "hoso.db"
-    url = f"sqlite:///{path}"
-    upgrade(url)
-    engine = make_engine(url)
-    with make_sessions(engine)() as session:
-        install_demo(session)
-    engine.dispose()  # checkpoints the WAL, so the one file holds everything
-    return path
 
 
 @pytest.fixture

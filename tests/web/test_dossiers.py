@@ -70,6 +70,9 @@ def test_status_endpoint_reports_progress(client: FlaskClient, runtime: Runtime)
         "status": "processing",
         "page_count": 2,
         "pages_done": 2,
+        "prior_cases": [],
+        "pages_failed": 0,
+        "archive_pdf": None,
     }
     html = client.get(f"/dossiers/{dossier_id}").get_data(as_text=True)
     assert '<meta http-equiv="refresh" content="3">' in html

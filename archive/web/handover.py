@@ -1,0 +1,210 @@
+"""The handover in the web app: the archivist's queue, the submit/accept/reject forms, the corrected-scan upload,
+the annex V documents of a batch, and the same steps as JSON under /api/v1.
+
+Every step goes through ``archive.handover``, which checks role, scope and state and writes the audit entry;
+this module only reads forms and shapes responses. A refused step is an error page (or JSON) with the
+status of the refusal: 404 outside the user's units, 403 for the wrong role, 409/422 for the wrong state
+or a missing reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.wrappers import Response
+
+from archive import handover as workflow
+from archive.handover_documents import DOCUMENTS, document_filename, render, summarise_batch
+from archive.models import Dossier
+from archive.web import context
+from archive.web.errors import TITLES_VI, is_api_request
+from archive.web.scope import dossier_in_scope
+from archive.web.upload import upload
+
+bp = Blueprint("handover", __name__)
+api_bp = Blueprint("handover_api", __name__, url_prefix="/api/v1")
+
+STATE_VI = {
+    "draft": "Chưa nộp lưu",
+    "submitted": "Đã nộp, chờ tiếp nhận",
+    "accepted": "Đã tiếp nhận vào lưu trữ",
+    "rejected": "Bị trả lại",
+    "superseded": "Đã thay bằng bản mới",
+}
+DOCUMENT_TITLES_VI = {"muc-luc": "Mục lục hồ sơ, tài liệu nộp lưu", "bien-ban": "Biên bản giao nhận hồ sơ, tài liệu"}
+
+
+def _actor() -> workflow.Actor:
+    return workflow.Actor(context.current_user(), request.remote_addr or "")
+
+
+def handle_refusal(refusal: workflow.HandoverRefused) -> Response:
+    """JSON for the API, the Vietnamese error page for people, both with the refusal's status."""
+    if is_api_request():
+        response = jsonify(refusal.to_dict())
+        response.status_code = refusal.http_status
+        return response
+    title = TITLES_VI.get(refusal.http_status, TITLES_VI[400])
+    html = render_template(
+        "error.html", status=refusal.http_status, title=title, message=refusal.message_vi, remedy=refusal.remedy_vi
+    )
+    return Response(html, status=refusal.http_status, mimetype="text/html")
+
+
+def handover_view(dossier: Dossier) -> dict[str, Any]:
+    """What the dossier page's handover panel shows: state, allowed steps, versions, the batch's documents."""
+    session = context.db()
+    return {
+        "state": dossier.handover_state,
+        "state_vi": STATE_VI.get(dossier.handover_state, dossier.handover_state),
+        "steps": workflow.allowed_steps(context.current_user(), dossier),
+        "passed": workflow.passed_verification(dossier),
+        "versions": workflow.versions_of(session, dossier),
+        "documents": DOCUMENT_TITLES_VI if dossier.handover_batch_id else {},
+    }
+
+
+def register(app: Flask) -> None:
+    """Blueprints, the refusal handler, and the panel helper the dossier page calls."""
+    app.register_blueprint(bp)
+    app.register_blueprint(api_bp)
+    app.register_error_handler(workflow.HandoverRefused, handle_refusal)
+    app.add_template_global(handover_view)
+    app.add_template_filter(lambda state: STATE_VI.get(state, state or ""), "handover_state")
+
+
+@bp.get("/handover")
+def queue() -> str:
+    session = context.db()
+    user = context.current_user()
+    waiting = workflow.queue_for(session, user)
+    batches = workflow.batches_for(session, user)
+    return render_template(
+        "handover/queue.html",
+        waiting=waiting,
+        can_decide=user.role in workflow.DECIDER_ROLES,
+        batches=[(batch, workflow.batch_dossiers(session, batch.id)) for batch in batches],
+        documents=DOCUMENT_TITLES_VI,
+    )
+
+
+def _back_to(dossier_id: str) -> Response:
+    return redirect(url_for("pages.dossier", dossier_id=dossier_id), code=303)
+
+
+@bp.post("/dossiers/<dossier_id>/handover/submit")
+def submit(dossier_id: str) -> Response:
+    workflow.submit(context.db(), _actor(), dossier_id, request.form.get("explanation", ""))
+    flash("Đã nộp hồ sơ để lưu trữ tiếp nhận.", "info")
+    return _back_to(dossier_id)
+
+
+@bp.post("/dossiers/<dossier_id>/handover/reject")
+def reject(dossier_id: str) -> Response:
+    workflow.reject(context.db(), _actor(), dossier_id, request.form.get("reason", ""))
+    flash("Đã trả lại hồ sơ cho đội.", "info")
+    return _back_to(dossier_id)
+
+
+@bp.post("/handover/accept")
+def accept() -> Response:
+    """Accept the dossiers ticked in the queue (or the one of a dossier page) as one batch."""
+    dossier_ids = request.form.getlist("dossier_id")
+    if not dossier_ids:
+        raise workflow.HandoverRefused("Tick at least one dossier to accept.")
+    batch = workflow.accept(context.db(), _actor(), dossier_ids, request.form.get("retention", ""))
+    flash(f"Đã tiếp nhận {len(dossier_ids)} hồ sơ (lần giao nhận số {batch.id}).", "info")
+    if len(dossier_ids) == 1:
+        return _back_to(dossier_ids[0])
+    return redirect(url_for("handover.queue"), code=303)
+
+
+@bp.post("/dossiers/<dossier_id>/handover/new-version")
+def new_version(dossier_id: str) -> Response:
+    """The corrected scan of a rejected dossier: uploaded through the one upload path, then linked to the old."""
+    session = context.db()
+    actor = _actor()
+    old = workflow.check_new_version_allowed(session, actor, dossier_id)
+    dossier, created = upload(actor.user, request.files.get("file"), old.case.case_number, old.case.unit.code)
+    if not created:
+        raise workflow.SameScan()
+    workflow.record_new_version(session, actor, dossier_id, dossier.id)
+    flash("Đã tải lên bản mới; nộp lại khi hệ thống kiểm tra xong.", "info")
+    return _back_to(dossier.id)
+
+
+@bp.get("/handover/batches/<int:batch_id>/<kind>.pdf")
+def batch_document(batch_id: int, kind: str) -> Response:
+    if kind not in DOCUMENTS:
+        raise NotFound(f"No document {kind!r}; one of {', '.join(DOCUMENTS)}.")
+    session = context.db()
+    batch = workflow.batch_in_scope(session, context.current_user(), batch_id)
+    content = render(kind, summarise_batch(session, batch))
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{document_filename(kind, batch_id)}"'
+    return response
+
+
+def _state(dossier: Dossier) -> dict[str, Any]:
+    return {
+        "dossier_id": dossier.id,
+        "version": dossier.version,
+        "supersedes_id": dossier.supersedes_id,
+        "handover_state": dossier.handover_state,
+        "handover_reason": dossier.handover_reason,
+        "submitted_at": dossier.submitted_at.isoformat() if dossier.submitted_at else None,
+        "decided_at": dossier.decided_at.isoformat() if dossier.decided_at else None,
+        "retention": dossier.retention,
+        "handover_batch_id": dossier.handover_batch_id,
+    }
+
+
+def _payload() -> dict[str, Any]:
+    """JSON body or form fields: scripts send either."""
+    return dict(request.get_json(silent=True) or {}) or request.form.to_dict()
+
+
+@api_bp.get("/dossiers/<dossier_id>/handover")
+def api_state(dossier_id: str) -> dict[str, Any]:
+    return _state(dossier_in_scope(context.db(), context.current_user(), dossier_id))
+
+
+@api_bp.post("/dossiers/<dossier_id>/handover")
+def api_step(dossier_id: str) -> dict[str, Any]:
+    """``action`` submit|accept|reject; ``reason`` (the explanation for submit); ``retention`` for accept."""
+    payload = _payload()
+    action = str(payload.get("action", ""))
+    reason = str(payload.get("reason", ""))
+    session = context.db()
+    if action == "submit":
+        dossier = workflow.submit(session, _actor(), dossier_id, reason)
+    elif action == "reject":
+        dossier = workflow.reject(session, _actor(), dossier_id, reason)
+    elif action == "accept":
+        batch = workflow.accept(session, _actor(), [dossier_id], str(payload.get("retention", "")))
+        dossier = workflow.batch_dossiers(session, batch.id)[0]
+    else:
+        raise BadRequest("`action` must be one of submit, accept, reject.")
+    return _state(dossier)
+
+
+@api_bp.post("/handover/batches")
+def api_accept_batch() -> tuple[dict[str, Any], int]:
+    """Accept several submitted dossiers of one team as one batch: ``dossier_ids`` (list), ``retention``."""
+    payload = _payload()
+    dossier_ids = request.form.getlist("dossier_ids") if request.form else payload.get("dossier_ids")
+    if not isinstance(dossier_ids, list) or not all(isinstance(item, str) for item in dossier_ids):
+        raise BadRequest("`dossier_ids` must be a list of dossier ids.")
+    session = context.db()
+    batch = workflow.accept(session, _actor(), dossier_ids, str(payload.get("retention", "")))
+    dossiers = workflow.batch_dossiers(session, batch.id)
+    documents = {kind: url_for("handover.batch_document", batch_id=batch.id, kind=kind) for kind in DOCUMENTS}
+    return {"batch_id": batch.id, "dossiers": [_state(d) for d in dossiers], "documents": documents}, 201
+
+
+@api_bp.get("/handover/queue")
+def api_queue() -> dict[str, Any]:
+    waiting = workflow.queue_for(context.db(), context.current_user())
+    return {"dossiers": [_state(dossier) | {"case_number": dossier.case.case_number} for dossier in waiting]}
