@@ -72,10 +72,14 @@ class ArchivedElsewhere(IngestError):
 
 
 def upload(user: User, file: FileStorage | None, case_number: str, unit_code: str) -> tuple[Dossier, bool]:
-    """Submit an uploaded file for ``unit_code`` on behalf of ``user``; (dossier, created) as ``submit``."""
+    """Submit an uploaded file for ``unit_code`` on behalf of ``user``; (dossier, created) as ``submit``.
+
+    Without a unit code, a team member's upload goes to their own team: that is who scans it."""
     if file is None:
         raise MissingFile()
     session = context.db()
+    if not unit_code and user.unit.level == "team":
+        unit_code = user.unit.code
     unit = session.scalar(select(Unit).where(Unit.code == unit_code))
     if unit is None:
         raise UnknownUnit(f"No unit has the code {unit_code!r}.")

@@ -166,3 +166,15 @@ def test_uploads_for_units_out_of_scope_are_forbidden(client: FlaskClient, runti
     assert_nothing_left_behind(runtime)
     with runtime.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Page)) == 0
+
+
+def test_an_api_upload_without_a_unit_goes_to_the_uploaders_own_team(client: FlaskClient, runtime: Runtime) -> None:
+    login(client, "canbo")  # an officer of LCI-D1
+    response = api_upload(client, pdf_bytes(), unit="")
+    assert response.status_code == 201
+    with runtime.sessions() as session:
+        dossier = session.get_one(Dossier, response.get_json()["dossier_id"])
+        assert dossier.case.unit.code == "LCI-D1"
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, "luutru")  # a province archivist has no team of their own: the unit must be named
+    assert api_upload(client, pdf_bytes(marker="other"), unit="").get_json()["error"] == "unknown_unit"
