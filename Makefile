@@ -4,7 +4,7 @@
 VENV        := .venv
 PYTHON      ?= python3
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils qpdf fonts-dejavu-core
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils qpdf fonts-dejavu-core fontconfig
 STAMP       := $(VENV)/.installed
 
 .PHONY: run test lint system-deps venv clean-venv bench-deps bench-venv
