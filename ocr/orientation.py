@@ -61,10 +61,15 @@ def upright(image: Image.Image, rotation: int) -> Image.Image:
 
 
 def _good_words(words: list[tuple[Word, LineKey]]) -> list[Word]:
+    """Confidently read words that lie across the image. Tesseract's layout analysis reads a block of
+    text it finds running vertically on its own, so a page turned a quarter too far can still give
+    well-read words; their boxes are then taller than wide, and they must not vouch for the rotation."""
     return [
         word
         for word, _line in words
-        if word.confidence >= _GOOD_WORD_CONFIDENCE and sum(char.isalnum() for char in word.text) >= _GOOD_WORD_LETTERS
+        if word.confidence >= _GOOD_WORD_CONFIDENCE
+        and sum(char.isalnum() for char in word.text) >= _GOOD_WORD_LETTERS
+        and word.box[2] - word.box[0] >= word.box[3] - word.box[1]
     ]
 
 

@@ -45,3 +45,12 @@ def test_upright_turns_back_counter_clockwise() -> None:
     assert turned.size == (20, 30)
     assert turned.getpixel((0, 29)) == 0
     assert upright(stored, 0) is stored
+
+
+def test_words_read_down_the_page_do_not_vouch_for_the_rotation() -> None:
+    """Tesseract reads a vertical block on its own: a page turned a quarter too far (a sparse signature
+    page, dev-003 page 8) gave well-read words in boxes taller than wide."""
+    sideways = [(Word(word.text, word.confidence, (0, 0, 10, 40)), line) for word, line in UPRIGHT]
+    assert looks_like_text(UPRIGHT)
+    assert not looks_like_text(sideways)
+    assert reading_score(sideways) == 0
