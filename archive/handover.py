@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from archive import audit
 from archive.models import Case, Dossier, HandoverBatch, Unit, User, utcnow
+from archive.refusals import Refusal
 
 SUBMITTER_ROLES = frozenset({"officer", "team_leader"})
 DECIDER_ROLES = frozenset({"archivist"})
@@ -31,22 +32,13 @@ EXPLANATION_MIN_CHARS = 10
 REASON_MIN_CHARS = 5
 
 
-class HandoverRefused(Exception):
+class HandoverRefused(Refusal):
     """A transition refused: a code and English detail for the API and logs, a Vietnamese message for people."""
 
     code = "handover_refused"
     http_status = 409
     detail = "The handover step was refused."
     message_vi = "Không thể thực hiện bước bàn giao này."
-    remedy_vi = ""
-
-    def __init__(self, detail: str | None = None):
-        if detail:
-            self.detail = detail
-        super().__init__(self.detail)
-
-    def to_dict(self) -> dict[str, str]:
-        return {"error": self.code, "detail": self.detail, "message_vi": self.message_vi, "remedy_vi": self.remedy_vi}
 
 
 class DossierNotFound(HandoverRefused):

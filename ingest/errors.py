@@ -4,23 +4,16 @@ the API, a Vietnamese message for the UI, and a remedy: what to do about it.
 
 from __future__ import annotations
 
+from archive.refusals import Refusal
 
-class IngestError(Exception):
+
+class IngestError(Refusal):
     """A file refused at intake. Nothing of it is kept in the store or the database."""
 
     code = "ingest_error"
     http_status = 400
     detail = "The file could not be accepted."
     message_vi = "Không thể tiếp nhận tệp."
-    remedy_vi = ""
-
-    def __init__(self, detail: str | None = None):
-        if detail:
-            self.detail = detail
-        super().__init__(self.detail)
-
-    def to_dict(self) -> dict[str, str]:
-        return {"error": self.code, "detail": self.detail, "message_vi": self.message_vi, "remedy_vi": self.remedy_vi}
 
 
 class EmptyFile(IngestError):

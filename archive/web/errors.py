@@ -1,6 +1,6 @@
 """The one place where errors become responses: JSON for ``/api/`` paths, a Vietnamese HTML page otherwise.
 
-Views raise (werkzeug HTTP errors, intake errors, query errors) and never format errors themselves,
+Views raise (werkzeug HTTP errors, refusals of intake or handover, query errors) and never format errors themselves,
 so the API's error shape cannot drift between endpoints. Unexpected exceptions are logged with their
 stack trace and shown to the client without it.
 """
@@ -14,7 +14,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from ingest.errors import FileTooLarge, IngestError
+from archive.refusals import Refusal
+from ingest.errors import FileTooLarge
 from search.index import QuerySyntaxError
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def _error_code(error: HTTPException) -> str:
     return (error.name or "error").lower().replace(" ", "_").replace("-", "_")
 
 
-def handle_ingest_error(error: IngestError) -> Response:
+def handle_refusal(error: Refusal) -> Response:
     return _respond(error.http_status, error.code, error.detail, error.message_vi, error.remedy_vi)
 
 
@@ -74,7 +75,7 @@ def handle_query_error(error: QuerySyntaxError) -> Response:
 
 def handle_http_error(error: HTTPException) -> Response:
     if isinstance(error, RequestEntityTooLarge):
-        return handle_ingest_error(FileTooLarge())
+        return handle_refusal(FileTooLarge())
     if isinstance(error, CSRFError):
         return _respond(400, "csrf_failed", error.description or "", CSRF_MESSAGE_VI, CSRF_REMEDY_VI)
     status = error.code or 500
@@ -88,7 +89,7 @@ def handle_unexpected(error: Exception) -> Response:
 
 
 def register(app: Flask) -> None:
-    app.register_error_handler(IngestError, handle_ingest_error)
+    app.register_error_handler(Refusal, handle_refusal)
     app.register_error_handler(QuerySyntaxError, handle_query_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

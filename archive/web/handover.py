@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Response
 
@@ -19,7 +19,6 @@ from archive import handover as workflow
 from archive.handover_documents import DOCUMENTS, document_filename, render, summarise_batch
 from archive.models import Dossier
 from archive.web import context
-from archive.web.errors import TITLES_VI, is_api_request
 from archive.web.scope import dossier_in_scope
 from archive.web.upload import upload
 
@@ -40,19 +39,6 @@ def _actor() -> workflow.Actor:
     return workflow.Actor(context.current_user(), request.remote_addr or "")
 
 
-def handle_refusal(refusal: workflow.HandoverRefused) -> Response:
-    """JSON for the API, the Vietnamese error page for people, both with the refusal's status."""
-    if is_api_request():
-        response = jsonify(refusal.to_dict())
-        response.status_code = refusal.http_status
-        return response
-    title = TITLES_VI.get(refusal.http_status, TITLES_VI[400])
-    html = render_template(
-        "error.html", status=refusal.http_status, title=title, message=refusal.message_vi, remedy=refusal.remedy_vi
-    )
-    return Response(html, status=refusal.http_status, mimetype="text/html")
-
-
 def handover_view(dossier: Dossier) -> dict[str, Any]:
     """What the dossier page's handover panel shows: state, allowed steps, versions, the batch's documents."""
     session = context.db()
@@ -70,7 +56,6 @@ def register(app: Flask) -> None:
     """Blueprints, the refusal handler, and the panel helper the dossier page calls."""
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
-    app.register_error_handler(workflow.HandoverRefused, handle_refusal)
     app.add_template_global(handover_view)
     app.add_template_filter(lambda state: STATE_VI.get(state, state or ""), "handover_state")
 
