@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import select
 
 import archive.runtime
-from archive.accounts import add_user, install_demo
+from archive.accounts import add_user
 from archive.config import SETTINGS, Settings
-from archive.db import make_engine, make_sessions, upgrade
+from archive.db import make_engine, make_sessions
 from archive.models import Case, Dossier, Unit
 from archive.runtime import Runtime
 
@@ -33,13 +33,12 @@ EXTRA_USERS = (
 
 
 @pytest.fixture(scope="session", name="handover_database")
-def handover_database_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def handover_database_fixture(tmp_path_factory: pytest.TempPathFactory, demo_database: Path) -> Path:
+    """The suite's demo database with the extra users added."""
     path = tmp_path_factory.mktemp("handover-template") / "hoso.db"
-    url = f"sqlite:///{path}"
-    upgrade(url)
-    engine = make_engine(url)
+    shutil.copyfile(demo_database, path)
+    engine = make_engine(f"sqlite:///{path}")
     with make_sessions(engine)() as session:
-        install_demo(session)
         for username, role, unit_code in EXTRA_USERS:
             add_user(session, username, "hoso-demo", role, unit_code, username)
         session.commit()
