@@ -66,15 +66,18 @@ def test_a_repaired_pdf_is_accepted(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("content", "status", "code"),
     [
-        (corpus_file("real", "ocrmypdf", "hugemono.pdf").read_bytes(), 413, "page_too_large"),
-        (corpus_file("real", "ocrmypdf", "invalid.pdf").read_bytes(), 400, "unreadable_pdf"),
+        (("real", "ocrmypdf", "hugemono.pdf"), 413, "page_too_large"),
+        (("real", "ocrmypdf", "invalid.pdf"), 400, "unreadable_pdf"),
         (b"GIF89a\x01\x00\x01\x00", 415, "unsupported_type"),
     ],
     ids=["bomb", "broken", "gif"],
 )
 def test_refusals_are_4xx_json_and_leave_nothing(
-    client: FlaskClient, runtime: Runtime, content: bytes, status: int, code: str
+    client: FlaskClient, runtime: Runtime, content: bytes | tuple[str, ...], status: int, code: str
 ) -> None:
+    """Corpus files are read inside the test, so a checkout without the shared corpus skips them."""
+    if isinstance(content, tuple):
+        content = corpus_file(*content).read_bytes()
     response = api_upload(client, content)
     assert response.status_code == status
     body = response.get_json()
