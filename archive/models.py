@@ -59,6 +59,9 @@ class Unit(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True)
     # "VN/LCI/LCI-D1": a scope check is a prefix test on this path, in SQL and in the search index.
     path: Mapped[str] = mapped_column(String(400), unique=True)
+    # Day of the period's last month the periodic reports are due (Circular 55/2020/TT-BCT says the 17th;
+    # some departments use the 18th); None: the HOSO_REPORT_DUE_DAY default.
+    report_due_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id])
 
@@ -73,8 +76,38 @@ class User(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A person who leaves is deactivated, never deleted: the audit log keeps pointing at them.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Repeated wrong passwords lock the account until locked_until (password guessing is slowed per account,
+    # not only per address).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     unit: Mapped[Unit] = relationship()
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+
+class ApiToken(Base):
+    """A named bearer token for scripts, acting as its owner within the owner's scope.
+
+    Only the SHA-256 of the token is stored (a token is 256 random bits, so a fast hash suffices); the
+    token itself is shown once, when created. ``prefix`` lets a person tell their tokens apart.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    user: Mapped[User] = relationship(back_populates="tokens")
 
 
 class Case(Base):
@@ -89,15 +122,45 @@ class Case(Base):
     subject_name: Mapped[str] = mapped_column(String(300), default="")
     tax_code: Mapped[str] = mapped_column(String(20), default="")
     address: Mapped[str] = mapped_column(String(400), default="")
+    # The case's violations in one line (the search facet); the itemised list is in ``violations``.
     violation: Mapped[str] = mapped_column(Text, default="")
     legal_basis: Mapped[str] = mapped_column(Text, default="")
     fine_amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     opened_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # The penalty decision (quyết định xử phạt): its number and date.
+    decision_number: Mapped[str] = mapped_column(String(64), default="")
+    decided_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Value (VND) of the goods confiscated, and of confiscated goods sold (a line of the periodic reports).
+    confiscated_value: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    goods_sold_value: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # The fine or measures exceed the team leader's authority: the case goes to the province to decide.
+    exceeds_authority: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "manual" (entered in hoso) or "import" (from an INS export by `hoso case import`).
+    source: Mapped[str] = mapped_column(String(16), default="manual")
 
     unit: Mapped[Unit] = relationship()
     dossiers: Mapped[list[Dossier]] = relationship(back_populates="case")
+    violations: Mapped[list[CaseViolation]] = relationship(
+        back_populates="case", order_by="CaseViolation.position", cascade="all, delete-orphan"
+    )
+
+
+class CaseViolation(Base):
+    """One violation of a case with the legal provision it breaches (e.g. "Điểm a khoản 2 Điều 9 NĐ 98/2020")."""
+
+    __tablename__ = "case_violations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    fine_amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    case: Mapped[Case] = relationship(back_populates="violations")
 
 
 class Dossier(Base):

@@ -10,7 +10,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from archive.runtime import Runtime, current_runtime
-from archive.web import api, audit_log, auth, errors, filters, handover, pages
+from archive.web import api, audit_log, auth, errors, filters, handover, language, pages
 from archive.web.context import QUEUE_KEY, RUNTIME_KEY, close_db
 from archive.web.upload import SpoolingRequest
 from ingest.queue import JobQueue
@@ -39,6 +39,7 @@ def create_app(runtime: Runtime | None = None, queue: JobQueue | None = None) ->
 
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)
+    language.register(app)
     errors.register(app)
     filters.register(app)
     app.register_blueprint(auth.bp)
