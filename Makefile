@@ -4,10 +4,10 @@
 VENV        := .venv
 PYTHON      ?= python3
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils qpdf fonts-dejavu-core fontconfig
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils qpdf fonts-dejavu-core fontconfig chromium
 STAMP       := $(VENV)/.installed
 
-.PHONY: run test lint system-deps venv clean-venv bench-deps bench-venv
+.PHONY: run test lint system-deps venv clean-venv bench-deps bench-venv translations
 
 system-deps:
 	@missing=""; for package in $(APT_PACKAGES); do \
@@ -39,15 +39,28 @@ lint: venv
 test: system-deps venv lint
 	$(VENV)/bin/pytest
 
+# Re-extract the interface texts (Vietnamese message ids, babel.cfg says where) and merge them into the English
+# catalog; then write the English of every entry left empty. The app compiles the .po itself at start.
+TRANSLATIONS := archive/web/translations
+translations: venv
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k lazy_gettext --add-location=file --sort-output --no-wrap \
+	  --project=hoso -o $(TRANSLATIONS)/messages.pot .
+	@if [ -f $(TRANSLATIONS)/en/LC_MESSAGES/messages.po ]; then \
+	  $(VENV)/bin/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l en \
+	    --no-wrap --no-fuzzy-matching --ignore-obsolete; \
+	else $(VENV)/bin/pybabel -q init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l en --no-wrap; fi
+	$(VENV)/bin/python -m archive.web.catalog
+
 clean-venv:
 	rm -rf $(VENV)
 
 # The ingest throughput benchmark (bench/ingest_throughput.py) compares hoso with OCRmyPDF. OCRmyPDF and its
 # pins stay out of the project's dependencies: it lives in its own venv, with psutil (memory sampling) and
 # rapidfuzz (edit distance for the character error rate); ghostscript is what OCRmyPDF needs for PDF/A.
+# The search benchmark (bench/search_latency.py) runs Whoosh from the same venv.
 BENCH_VENV   := .bench-venv
 BENCH_APT    := ghostscript
-BENCH_PIP    := ocrmypdf==17.13.0 psutil==7.2.2 rapidfuzz==3.14.6
+BENCH_PIP    := ocrmypdf==17.13.0 psutil==7.2.2 rapidfuzz==3.14.6 whoosh-reloaded==2.7.5
 
 bench-deps:
 	@missing=""; for package in $(BENCH_APT); do \

@@ -24,7 +24,7 @@ from archive.db import upgrade
 from archive.models import Dossier, Unit
 from archive.runtime import Runtime, current_runtime
 from ingest.errors import IngestError
-from ingest.pipeline import verification_report
+from ingest.pipeline import page_counts, verification_report
 from ingest.queue import JobQueue
 from ingest.submit import submit
 from ingest.watch import FolderWatch, WatchOutcome
@@ -135,11 +135,10 @@ def _wait_for(runtime: Runtime, dossier_id: str, page_count: int, show_progress:
         with tqdm(total=page_count, unit="page", disable=not show_progress, file=sys.stderr) as bar:
             while True:
                 with runtime.sessions() as session:
-                    dossier = session.get(Dossier, dossier_id)
-                    assert dossier is not None
-                    done = sum(page.status != "pending" for page in dossier.pages)
-                    failed = sum(page.status == "failed" for page in dossier.pages)
-                    status = dossier.status
+                    counts = page_counts(session, dossier_id)
+                    status = session.scalar(select(Dossier.status).where(Dossier.id == dossier_id))
+                done = counts.get("done", 0) + counts.get("failed", 0)
+                failed = counts.get("failed", 0)
                 bar.update(done - bar.n)
                 if failed:
                     bar.set_postfix_str(f"{failed} failed (see `hoso verify`)", refresh=False)
@@ -186,7 +185,7 @@ def ingest(file: Path, case_number: str, unit_code: str, wait: bool, as_json: bo
             "created": created,
             "page_count": current.page_count,
             "sha256": current.original_sha256,
-            "pages_failed": sum(page.status == "failed" for page in current.pages),
+            "pages_failed": page_counts(session, current.id).get("failed", 0),
             "archive_pdf_sha256": current.archive_pdf_sha256,
         }
     note = "" if created else " (same original as an existing dossier)"
@@ -353,6 +352,21 @@ from archive.cli_handover import audit_group, handover  # noqa: E402
 
 main.add_command(handover)
 main.add_command(audit_group)
+
+from archive.cli_cases import case_group  # noqa: E402
+
+main.add_command(case_group)
+
+from archive.cli_reports import report_group, retention_group  # noqa: E402
+
+main.add_command(report_group)
+main.add_command(retention_group)
+
+from archive.cli_users import token_group, unit_group, user_group  # noqa: E402
+
+main.add_command(user_group)
+main.add_command(unit_group)
+main.add_command(token_group)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,9 @@ import csv
 import json
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 import click
 from sqlalchemy import select
@@ -48,11 +49,22 @@ def _actor(session: Session, username: str) -> workflow.Actor:
     return workflow.Actor(user, f"cli@{socket.gethostname()}")
 
 
-def _refused(refusal: workflow.HandoverRefused, as_json: bool) -> None:
+def _refused(refusal: workflow.HandoverRefused, as_json: bool) -> NoReturn:
     if as_json:
         click.echo(json.dumps(refusal.to_dict(), ensure_ascii=False))
     click.echo(f"error: {refusal.code}: {refusal.detail}\nlỗi: {refusal.message_vi} {refusal.remedy_vi}", err=True)
     sys.exit(EXIT_NOT_FOUND if refusal.http_status == 404 else EXIT_REFUSED)
+
+
+Result = TypeVar("Result")
+
+
+def _step(step: Callable[..., Result], session: Session, username: str, as_json: bool, *args: Any) -> Result:
+    """Run one workflow step as ``username``; a refusal is printed and ends the command with its exit code."""
+    try:
+        return step(session, _actor(session, username), *args)
+    except workflow.HandoverRefused as refusal:
+        _refused(refusal, as_json)
 
 
 def _state(dossier: Any) -> dict[str, Any]:
@@ -72,7 +84,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print the re
 
 @click.group()
 def handover() -> None:
-    """Submit dossiers to the archive, accept or reject them, print the handover documents."""
+    """Submit dossiers, approve or return them (team leader), accept or reject them (archivist), print documents."""
 
 
 @handover.command()
@@ -81,13 +93,34 @@ def handover() -> None:
 @click.option("--reason", default="", help="Explanation; required when the dossier did not pass verification.")
 @json_option
 def submit(dossier_id: str, username: str, reason: str, as_json: bool) -> None:
-    """Submit a processed dossier for handover (officer or team leader of its team)."""
+    """Submit a processed dossier: an officer's waits for the team leader, the team leader's goes to the archive."""
     with _runtime().sessions() as session:
-        try:
-            dossier = workflow.submit(session, _actor(session, username), dossier_id, reason)
-        except workflow.HandoverRefused as refusal:
-            _refused(refusal, as_json)
-        _emit(_state(dossier), as_json, f"dossier {dossier.id}: submitted")
+        dossier = _step(workflow.submit, session, username, as_json, dossier_id, reason)
+        _emit(_state(dossier), as_json, f"dossier {dossier.id}: {dossier.handover_state}")
+
+
+@handover.command()
+@click.argument("dossier_ids", nargs=-1, required=True)
+@user_option
+@json_option
+def approve(dossier_ids: tuple[str, ...], username: str, as_json: bool) -> None:
+    """Approve officers' proposed dossiers for the archive (team leader); all of them or, if one is refused, none."""
+    with _runtime().sessions() as session:
+        dossiers = _step(workflow.approve, session, username, as_json, dossier_ids)
+        text = "\n".join(f"dossier {dossier.id}: submitted" for dossier in dossiers)
+        _emit([_state(dossier) for dossier in dossiers], as_json, text)
+
+
+@handover.command(name="return")
+@click.argument("dossier_id")
+@user_option
+@click.option("--reason", required=True, help="What the officer must do before proposing it again.")
+@json_option
+def return_(dossier_id: str, username: str, reason: str, as_json: bool) -> None:
+    """Return an officer's proposed dossier to draft with a reason (team leader)."""
+    with _runtime().sessions() as session:
+        dossier = _step(workflow.send_back, session, username, as_json, dossier_id, reason)
+        _emit(_state(dossier), as_json, f"dossier {dossier.id}: returned to draft")
 
 
 @handover.command()
@@ -98,10 +131,7 @@ def submit(dossier_id: str, username: str, reason: str, as_json: bool) -> None:
 def accept(dossier_ids: tuple[str, ...], username: str, retention: str, as_json: bool) -> None:
     """Accept submitted dossiers of one team into the archive as one batch (archivist above the team)."""
     with _runtime().sessions() as session:
-        try:
-            batch = workflow.accept(session, _actor(session, username), dossier_ids, retention)
-        except workflow.HandoverRefused as refusal:
-            _refused(refusal, as_json)
+        batch = _step(workflow.accept, session, username, as_json, dossier_ids, retention)
         dossiers = workflow.batch_dossiers(session, batch.id)
         data = {"batch_id": batch.id, "dossiers": [_state(dossier) for dossier in dossiers]}
         _emit(data, as_json, f"batch {batch.id}: accepted {len(dossiers)} dossier(s)")
@@ -115,10 +145,7 @@ def accept(dossier_ids: tuple[str, ...], username: str, retention: str, as_json:
 def reject(dossier_id: str, username: str, reason: str, as_json: bool) -> None:
     """Send a submitted dossier back to its team with a reason (archivist above the team)."""
     with _runtime().sessions() as session:
-        try:
-            dossier = workflow.reject(session, _actor(session, username), dossier_id, reason)
-        except workflow.HandoverRefused as refusal:
-            _refused(refusal, as_json)
+        dossier = _step(workflow.reject, session, username, as_json, dossier_id, reason)
         _emit(_state(dossier), as_json, f"dossier {dossier.id}: rejected")
 
 
@@ -126,12 +153,17 @@ def reject(dossier_id: str, username: str, reason: str, as_json: bool) -> None:
 @user_option
 @json_option
 def queue(username: str, as_json: bool) -> None:
-    """List the dossiers waiting for a decision within the user's units, longest waiting first."""
+    """List the dossiers waiting within the user's units, longest waiting first.
+
+    The team's people see what waits for the team leader ("proposed") too, the others what waits for the archive.
+    """
     with _runtime().sessions() as session:
         actor = _actor(session, username)
         waiting = workflow.queue_for(session, actor.user)
         rows = [_state(dossier) | {"case_number": dossier.case.case_number} for dossier in waiting]
-        lines = [f"{len(rows)} dossier(s) waiting"] + [f"{row['dossier_id']}  {row['case_number']}" for row in rows]
+        lines = [f"{len(rows)} dossier(s) waiting"] + [
+            f"{row['dossier_id']}  {row['handover_state']:<9}  {row['case_number']}" for row in rows
+        ]
         _emit(rows, as_json, "\n".join(lines))
 
 

@@ -32,6 +32,12 @@ SETTINGS: dict[str, str] = {
     "HOSO_WATCH_SETTLE": "Seconds a watched file's size and time must stay unchanged before it is taken. Default 10",
     "HOSO_HOST": "Address `hoso serve` listens on. Default 127.0.0.1",
     "HOSO_PORT": "Port `hoso serve` listens on. Default 8000",
+    "HOSO_LOGIN_MAX_FAILURES": "Wrong passwords in a row that lock an account. Default 5",
+    "HOSO_LOGIN_LOCK_MINUTES": "Minutes a locked account stays locked. Default 15",
+    "HOSO_SESSION_HOURS": "Hours without a request after which a signed-in session ends. Default 8",
+    "HOSO_SECURE_COOKIES": "1: send the session cookie over HTTPS only (set it behind HTTPS). Default 0",
+    "HOSO_REPORT_DUE_DAY": "Day of the period's last month on which reports are due, where the unit tree sets none "
+    "(Circular 55/2020/TT-BCT: the 17th; some departments use 18). Default 17",
 }
 
 
@@ -62,6 +68,11 @@ class Settings:
     port: int
     search_url: str = ""  # Elasticsearch when set, else Tantivy in index_dir
     search_index: str = "hoso-pages"
+    login_max_failures: int = 5
+    login_lock_minutes: float = 15
+    session_hours: float = 8
+    secure_cookies: bool = False
+    report_due_day: int = 17  # Circular 55/2020/TT-BCT; a unit's report_due_day overrides it
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -85,6 +96,11 @@ class Settings:
             port=int(_env("HOSO_PORT", "8000")),
             search_url=_env("HOSO_SEARCH_URL", ""),
             search_index=_env("HOSO_SEARCH_INDEX", "hoso-pages"),
+            login_max_failures=int(_env("HOSO_LOGIN_MAX_FAILURES", "5")),
+            login_lock_minutes=float(_env("HOSO_LOGIN_LOCK_MINUTES", "15")),
+            session_hours=float(_env("HOSO_SESSION_HOURS", "8")),
+            secure_cookies=_env("HOSO_SECURE_COOKIES", "0") in ("1", "true", "yes"),
+            report_due_day=int(_env("HOSO_REPORT_DUE_DAY", "17")),
         )
 
     @property

@@ -1,35 +1,44 @@
 """The handover of dossiers to the province's archive (Decree 30/2020 art. 29-31), one transition per function.
 
-    draft ──submit──► submitted ──accept──► accepted (archived, read-only, in a HandoverBatch)
-                          │
-                          └──reject (reason)──► rejected ──new version uploaded──► superseded
-                                                              (the new version starts as draft)
+    draft ──submit (officer)──► proposed ──approve (team leader)──► submitted ──accept──► accepted
+      ▲  │                          │                                  ▲  │           (archived, read-only,
+      └──┼─────return (reason)──────┘                                  │  │            in a HandoverBatch)
+         └──────submit (team leader: approval implied)─────────────────┘  └──reject (reason)──► rejected
+    rejected ──new version uploaded──► superseded (the new version starts as draft)
 
-The team (an officer or the team leader) submits; the archivist of a unit above the team accepts or
-rejects. A dossier that did not pass verification can be submitted only with a written explanation,
-which the archivist reads beside the findings. Every transition locks the audit chain first, re-reads
-the dossier, checks, changes it and appends its audit entry in one transaction: two archivists clicking
+An officer proposes; the team leader whose unit covers the team approves (the team's word that the
+dossier goes to the archive, issue 6) or returns it with a reason; the team leader's own submission
+carries that approval. The archivist of a unit above the team accepts or rejects. A dossier that did
+not pass verification can be submitted only with a written explanation, which the leader and the
+archivist read beside the findings. Every transition locks the audit chain first, re-reads the
+dossier, checks, changes it and appends its audit entry in one transaction: two archivists clicking
 at once cannot both decide, and no change lands without its entry. See docs/handover.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import audit
 from archive.models import Case, Dossier, HandoverBatch, Unit, User, utcnow
+from archive.permissions import roles_for
 from archive.refusals import Refusal
+from archive.reindex import reindex_after_commit
 
-SUBMITTER_ROLES = frozenset({"officer", "team_leader"})
-DECIDER_ROLES = frozenset({"archivist"})
+SUBMITTER_ROLES = roles_for("handover.submit")
+APPROVER_ROLES = roles_for("handover.approve")
+DECIDER_ROLES = roles_for("handover.decide")
 EXPLANATION_MIN_CHARS = 10
 REASON_MIN_CHARS = 5
+
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
 
 
 class HandoverRefused(Refusal):
@@ -54,7 +63,10 @@ class NotAllowed(HandoverRefused):
     code = "not_allowed"
     http_status = 403
     message_vi = "Bạn không có quyền thực hiện bước bàn giao này."
-    remedy_vi = "Cán bộ hoặc đội trưởng của đội nộp hồ sơ; văn thư lưu trữ của Chi cục tiếp nhận hoặc trả lại."
+    remedy_vi = (
+        "Cán bộ hoặc đội trưởng của đội nộp hồ sơ; đội trưởng duyệt hồ sơ cán bộ đã nộp; "
+        "văn thư lưu trữ của Chi cục tiếp nhận hoặc trả lại."
+    )
 
 
 class WrongState(HandoverRefused):
@@ -85,7 +97,7 @@ class ExplanationRequired(HandoverRefused):
 class ReasonRequired(HandoverRefused):
     code = "reason_required"
     http_status = 422
-    detail = f"A rejection needs a reason of at least {REASON_MIN_CHARS} characters."
+    detail = f"Sending a dossier back needs a reason of at least {REASON_MIN_CHARS} characters."
     message_vi = "Trả lại hồ sơ phải ghi rõ lý do."
     remedy_vi = "Ghi lý do để đội biết cần sửa gì."
 
@@ -138,14 +150,18 @@ def _locked_dossier(session: Session, actor: Actor, dossier_id: str) -> Dossier:
     return dossier
 
 
-@contextmanager
-def _transition(session: Session) -> Iterator[None]:
-    """A refused step ends its transaction at once, releasing the chain lock it took."""
-    try:
-        yield
-    except Exception:
-        session.rollback()
-        raise
+def _transition(step: Callable[Concatenate[Session, Params], Result]) -> Callable[Concatenate[Session, Params], Result]:
+    """A step runs in one transaction; a refused step ends it at once, releasing the chain lock it took."""
+
+    @functools.wraps(step)
+    def run(session: Session, *args: Params.args, **kwargs: Params.kwargs) -> Result:
+        try:
+            return step(session, *args, **kwargs)
+        except Exception:
+            session.rollback()
+            raise
+
+    return run
 
 
 def _require_decider(actor: Actor, dossier: Dossier, step: str) -> None:
@@ -178,6 +194,7 @@ def _record(session: Session, actor: Actor, action: str, dossier: Dossier, detai
         {"state": dossier.handover_state, "version": dossier.version, **detail},
         actor.remote_addr,
     )
+    reindex_after_commit(session, dossier.id)  # the handover state is a search filter
 
 
 def passed_verification(dossier: Dossier) -> bool:
@@ -189,13 +206,13 @@ def cover_fields(dossier: Dossier) -> dict[str, Any]:
     return dict((report.get("cover") or {}).get("fields") or {})
 
 
+@_transition
 def submit(session: Session, actor: Actor, dossier_id: str, explanation: str = "") -> Dossier:
-    """The team sends a processed draft to the archivist; a dossier that failed verification needs ``explanation``."""
-    with _transition(session):
-        return _submit(session, actor, dossier_id, explanation)
+    """The team sends a processed draft on; a dossier that failed verification needs ``explanation``.
 
-
-def _submit(session: Session, actor: Actor, dossier_id: str, explanation: str) -> Dossier:
+    An officer's goes to the team leader ("proposed"); the team leader's goes to the archivist at once
+    ("submitted"): approving one's own submission would be a second click that proves nothing.
+    """
     dossier = _locked_dossier(session, actor, dossier_id)
     _require_role(actor, SUBMITTER_ROLES, "submit a dossier for handover")
     _require_state(dossier, "draft", "submitted")
@@ -205,47 +222,80 @@ def _submit(session: Session, actor: Actor, dossier_id: str, explanation: str) -
     explanation = explanation.strip()
     if not passed and len(explanation) < EXPLANATION_MIN_CHARS:
         raise ExplanationRequired()
-    dossier.handover_state = "submitted"
+    approved = actor.user.role in APPROVER_ROLES
+    dossier.handover_state = "submitted" if approved else "proposed"
     dossier.submitted_at = utcnow()
     dossier.decided_at = None
     dossier.handover_reason = explanation or None
     errors = [f["code"] for f in (dossier.verify_report or {}).get("findings", []) if f.get("severity") == "error"]
-    _record(session, actor, "submit", dossier, {"passed": passed, "errors": errors, "explanation": explanation})
+    facts = {"passed": passed, "errors": errors, "explanation": explanation}
+    _record(session, actor, "submit", dossier, facts | {"approval": "implied" if approved else "pending"})
     session.commit()
     return dossier
 
 
+@_transition
+def approve(session: Session, actor: Actor, dossier_ids: Sequence[str]) -> list[Dossier]:
+    """The team leader passes officers' proposals to the archivist; all of them or, if one is refused, none."""
+    if not dossier_ids:
+        raise HandoverRefused("Name at least one dossier to approve.")
+    dossiers = [_locked_dossier(session, actor, dossier_id) for dossier_id in dict.fromkeys(dossier_ids)]
+    _require_role(actor, APPROVER_ROLES, "approve a dossier for handover")
+    for dossier in dossiers:
+        _require_state(dossier, "proposed", "approved")
+    approved_at = utcnow()
+    for dossier in dossiers:
+        dossier.handover_state = "submitted"
+        dossier.submitted_at = approved_at  # the archivist's queue counts the wait from here
+        _record(session, actor, "approve", dossier, {})
+    session.commit()
+    return dossiers
+
+
+@_transition
+def send_back(session: Session, actor: Actor, dossier_id: str, reason: str) -> Dossier:
+    """The team leader returns an officer's proposal to draft; the reason tells the officer what to do first."""
+    dossier = _locked_dossier(session, actor, dossier_id)
+    _require_role(actor, APPROVER_ROLES, "return a proposed dossier")
+    _require_state(dossier, "proposed", "returned")
+    reason = _required_reason(reason)
+    dossier.submitted_at = None
+    return _send_back_with_reason(session, actor, dossier, "return", reason)
+
+
+@_transition
 def reject(session: Session, actor: Actor, dossier_id: str, reason: str) -> Dossier:
     """The archivist sends a submitted dossier back; the reason tells the team what to correct."""
-    with _transition(session):
-        return _reject(session, actor, dossier_id, reason)
-
-
-def _reject(session: Session, actor: Actor, dossier_id: str, reason: str) -> Dossier:
     dossier = _locked_dossier(session, actor, dossier_id)
     _require_decider(actor, dossier, "reject a dossier")
     _require_state(dossier, "submitted", "rejected")
+    reason = _required_reason(reason)
+    dossier.decided_at = utcnow()
+    return _send_back_with_reason(session, actor, dossier, "reject", reason)
+
+
+def _required_reason(reason: str) -> str:
     reason = reason.strip()
     if len(reason) < REASON_MIN_CHARS:
         raise ReasonRequired()
-    dossier.handover_state = "rejected"
+    return reason
+
+
+def _send_back_with_reason(session: Session, actor: Actor, dossier: Dossier, step: str, reason: str) -> Dossier:
+    """A return (to the officer, "draft") or a rejection (to the team, "rejected"): the reason is the state's text."""
+    dossier.handover_state = {"return": "draft", "reject": "rejected"}[step]
     dossier.handover_reason = reason
-    dossier.decided_at = utcnow()
-    _record(session, actor, "reject", dossier, {"reason": reason})
+    _record(session, actor, step, dossier, {"reason": reason})
     session.commit()
     return dossier
 
 
+@_transition
 def accept(session: Session, actor: Actor, dossier_ids: Sequence[str], retention: str = "") -> HandoverBatch:
     """The archivist takes submitted dossiers of one team into the archive as one batch (one handover record).
 
     Retention comes from each cover's "Thời hạn bảo quản"; ``retention`` fills it where the cover's is blank.
     """
-    with _transition(session):
-        return _accept(session, actor, dossier_ids, retention)
-
-
-def _accept(session: Session, actor: Actor, dossier_ids: Sequence[str], retention: str) -> HandoverBatch:
     if not dossier_ids:
         raise HandoverRefused("Name at least one dossier to accept.")
     dossiers = [_locked_dossier(session, actor, dossier_id) for dossier_id in dict.fromkeys(dossier_ids)]
@@ -287,13 +337,9 @@ def check_new_version_allowed(session: Session, actor: Actor, old_id: str) -> Do
     return old
 
 
+@_transition
 def record_new_version(session: Session, actor: Actor, old_id: str, new_id: str) -> Dossier:
     """Link an uploaded corrected scan to the rejected dossier it replaces; the old one is kept, superseded."""
-    with _transition(session):
-        return _record_new_version(session, actor, old_id, new_id)
-
-
-def _record_new_version(session: Session, actor: Actor, old_id: str, new_id: str) -> Dossier:
     old = _locked_dossier(session, actor, old_id)
     _require_role(actor, SUBMITTER_ROLES, "upload a new version")
     _require_state(old, "rejected", "replaced by a new version")
@@ -315,21 +361,31 @@ def is_archived(dossier: Dossier) -> bool:
     return dossier.handover_state == "accepted"
 
 
-def queue_for(session: Session, user: User) -> list[Dossier]:
-    """Submitted dossiers within the user's units, the longest-waiting first: the archivist's to-do list."""
+def queue_states(user: User) -> tuple[str, ...]:
+    """The waiting states a user's queue shows: the team's people also follow what waits for their leader."""
+    if user.role in APPROVER_ROLES | SUBMITTER_ROLES:
+        return ("proposed", "submitted")
+    return ("submitted",)
+
+
+def queue_for(session: Session, user: User, states: Sequence[str] | None = None) -> list[Dossier]:
+    """Waiting dossiers within the user's units, by state (``queue_states``), the longest-waiting first.
+
+    The archivist's to-do list is the "submitted" ones; the team leader's the "proposed" ones.
+    """
     own = user.unit.path
-    return list(
-        session.scalars(
-            select(Dossier)
-            .join(Dossier.case)
-            .join(Case.unit)
-            .where(
-                Dossier.handover_state == "submitted",
-                (Unit.path == own) | Unit.path.startswith(own + "/", autoescape=True),
-            )
-            .order_by(Dossier.submitted_at)
+    states = tuple(states or queue_states(user))
+    waiting = session.scalars(
+        select(Dossier)
+        .join(Dossier.case)
+        .join(Case.unit)
+        .where(
+            Dossier.handover_state.in_(states),
+            (Unit.path == own) | Unit.path.startswith(own + "/", autoescape=True),
         )
+        .order_by(Dossier.submitted_at, Dossier.id)
     )
+    return sorted(waiting, key=lambda dossier: states.index(dossier.handover_state))
 
 
 def batches_for(session: Session, user: User, limit: int = 50) -> list[HandoverBatch]:
@@ -390,6 +446,8 @@ def allowed_steps(user: User, dossier: Dossier) -> frozenset[str]:
             steps.add("submit")
         if dossier.handover_state == "rejected":
             steps.add("new_version")
+    if user.role in APPROVER_ROLES and dossier.handover_state == "proposed":
+        steps |= {"approve", "return"}
     if user.role in DECIDER_ROLES and user.unit.path != path and dossier.handover_state == "submitted":
         steps |= {"accept", "reject"}
     return frozenset(steps)

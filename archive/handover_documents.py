@@ -146,7 +146,7 @@ def summarise_batch(session: Session, batch: HandoverBatch) -> BatchSummary:
     )
 
 
-def _new_pdf(orientation: str = "P") -> FPDF:
+def new_pdf(orientation: str = "P") -> FPDF:
     missing = [name for name in FONT_FILES.values() if not (FONT_DIR / name).is_file()]
     if missing:
         raise FontMissing(
@@ -161,7 +161,7 @@ def _new_pdf(orientation: str = "P") -> FPDF:
     return pdf
 
 
-def _line(pdf: FPDF, text: str, size: float = 11, style: str = "", align: str = "L", height: float = 6) -> None:
+def write_line(pdf: FPDF, text: str, size: float = 11, style: str = "", align: str = "L", height: float = 6) -> None:
     pdf.set_font(FONT, style, size)
     pdf.multi_cell(0, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
@@ -211,16 +211,18 @@ def _signatures(pdf: FPDF, left: tuple[str, str], right: tuple[str, str]) -> Non
 def _anchor(pdf: FPDF, summary: BatchSummary) -> None:
     if summary.audit_anchor:
         pdf.ln(4)
-        _line(pdf, f"Mã kiểm tra nhật ký (SHA-256): {summary.audit_anchor}", size=7, style="I", height=4)
+        write_line(pdf, f"Mã kiểm tra nhật ký (SHA-256): {summary.audit_anchor}", size=7, style="I", height=4)
 
 
 def table_of_contents_pdf(summary: BatchSummary) -> bytes:
     """ "Mục lục hồ sơ, tài liệu nộp lưu": one row per dossier, with the totals below."""
-    pdf = _new_pdf(orientation="L")  # seven columns, and codes and titles long enough to need the width
+    pdf = new_pdf(orientation="L")  # seven columns, and codes and titles long enough to need the width
     _header(pdf, summary.handing_agency, summary.handing_unit, _date_line(summary.accepted_at))
-    _line(pdf, TOC_TITLE, size=14, style="B", align="C", height=8)
-    _line(pdf, f"Năm {summary.years}" if summary.years else "", align="C")
-    _line(pdf, f"Lần giao nhận số {summary.batch_id} · Nộp vào lưu trữ: {summary.receiving_unit}", size=10, align="C")
+    write_line(pdf, TOC_TITLE, size=14, style="B", align="C", height=8)
+    write_line(pdf, f"Năm {summary.years}" if summary.years else "", align="C")
+    write_line(
+        pdf, f"Lần giao nhận số {summary.batch_id} · Nộp vào lưu trữ: {summary.receiving_unit}", size=10, align="C"
+    )
     pdf.ln(3)
     pdf.set_font(FONT, "", 9)
     with pdf.table(col_widths=TOC_WIDTHS, text_align="CENTER", line_height=5, first_row_as_headings=True) as table:
@@ -237,7 +239,7 @@ def table_of_contents_pdf(summary: BatchSummary) -> bytes:
             row.cell("" if dossier.sheets is None else str(dossier.sheets))
             row.cell(dossier.note, align="LEFT")
     pdf.ln(4)
-    _line(pdf, f"Mục lục này gồm: {len(summary.dossiers)} hồ sơ (đơn vị bảo quản), {summary.total_sheets} tờ.")
+    write_line(pdf, f"Mục lục này gồm: {len(summary.dossiers)} hồ sơ (đơn vị bảo quản), {summary.total_sheets} tờ.")
     _signatures(pdf, ("NGƯỜI LẬP", summary.handing_person), ("XÁC NHẬN CỦA LƯU TRỮ", summary.receiving_person))
     _anchor(pdf, summary)
     return bytes(pdf.output())
@@ -245,29 +247,29 @@ def table_of_contents_pdf(summary: BatchSummary) -> bytes:
 
 def handover_record_pdf(summary: BatchSummary) -> bytes:
     """ "Biên bản giao nhận hồ sơ, tài liệu": the parties, what was handed over, and the list attached."""
-    pdf = _new_pdf()
+    pdf = new_pdf()
     _header(pdf, summary.receiving_unit, "LƯU TRỮ CƠ QUAN", _date_line(summary.accepted_at))
-    _line(pdf, RECORD_TITLE, size=14, style="B", align="C", height=8)
-    _line(pdf, RECORD_SUBJECT, style="B", align="C")
+    write_line(pdf, RECORD_TITLE, size=14, style="B", align="C", height=8)
+    write_line(pdf, RECORD_SUBJECT, style="B", align="C")
     pdf.ln(3)
-    _line(pdf, "Căn cứ Nghị định số 30/2020/NĐ-CP ngày 05 tháng 3 năm 2020 của Chính phủ về công tác văn thư;")
-    _line(pdf, f"Hôm nay, {_date_line(summary.accepted_at)}, chúng tôi gồm:")
-    _line(pdf, f"BÊN GIAO: {summary.handing_unit}", style="B")
-    _line(pdf, f"Ông (bà): {summary.handing_person or '........................................'}")
-    _line(pdf, f"BÊN NHẬN: Lưu trữ cơ quan, {summary.receiving_unit}", style="B")
-    _line(pdf, f"Ông (bà): {summary.receiving_person or '........................................'}")
-    _line(pdf, "Thống nhất lập biên bản giao nhận tài liệu với nội dung như sau:")
-    _line(pdf, f"1. Tên khối tài liệu giao nộp: Hồ sơ xử lý vi phạm hành chính của {summary.handing_unit}.")
-    _line(pdf, f"2. Thời gian của tài liệu: {summary.years or '....'}.")
-    _line(pdf, "3. Số lượng tài liệu:")
-    _line(pdf, f"    - Tổng số hồ sơ (đơn vị bảo quản): {len(summary.dossiers)};")
-    _line(pdf, f"    - Tổng số tờ: {summary.total_sheets}.")
-    _line(
+    write_line(pdf, "Căn cứ Nghị định số 30/2020/NĐ-CP ngày 05 tháng 3 năm 2020 của Chính phủ về công tác văn thư;")
+    write_line(pdf, f"Hôm nay, {_date_line(summary.accepted_at)}, chúng tôi gồm:")
+    write_line(pdf, f"BÊN GIAO: {summary.handing_unit}", style="B")
+    write_line(pdf, f"Ông (bà): {summary.handing_person or '........................................'}")
+    write_line(pdf, f"BÊN NHẬN: Lưu trữ cơ quan, {summary.receiving_unit}", style="B")
+    write_line(pdf, f"Ông (bà): {summary.receiving_person or '........................................'}")
+    write_line(pdf, "Thống nhất lập biên bản giao nhận tài liệu với nội dung như sau:")
+    write_line(pdf, f"1. Tên khối tài liệu giao nộp: Hồ sơ xử lý vi phạm hành chính của {summary.handing_unit}.")
+    write_line(pdf, f"2. Thời gian của tài liệu: {summary.years or '....'}.")
+    write_line(pdf, "3. Số lượng tài liệu:")
+    write_line(pdf, f"    - Tổng số hồ sơ (đơn vị bảo quản): {len(summary.dossiers)};")
+    write_line(pdf, f"    - Tổng số tờ: {summary.total_sheets}.")
+    write_line(
         pdf,
         "4. Tình trạng tài liệu giao nộp: bản quét đã được kiểm tra số bút lục và bìa hồ sơ; mã SHA-256 của "
         "từng bản quét gốc ghi tại cột Ghi chú của mục lục.",
     )
-    _line(pdf, f"5. Mục lục hồ sơ, tài liệu nộp lưu kèm theo (lần giao nhận số {summary.batch_id}):")
+    write_line(pdf, f"5. Mục lục hồ sơ, tài liệu nộp lưu kèm theo (lần giao nhận số {summary.batch_id}):")
     pdf.set_font(FONT, "", 9)
     with pdf.table(col_widths=(12, 45, 105, 20), text_align="CENTER", line_height=5) as table:
         heading = table.row()
@@ -280,7 +282,7 @@ def handover_record_pdf(summary: BatchSummary) -> bytes:
             row.cell(dossier.title, align="LEFT")
             row.cell("" if dossier.sheets is None else str(dossier.sheets))
     pdf.ln(3)
-    _line(pdf, "Biên bản này được lập thành hai bản; mỗi bên giữ một bản.")
+    write_line(pdf, "Biên bản này được lập thành hai bản; mỗi bên giữ một bản.")
     _signatures(pdf, ("ĐẠI DIỆN BÊN GIAO", summary.handing_person), ("ĐẠI DIỆN BÊN NHẬN", summary.receiving_person))
     _anchor(pdf, summary)
     return bytes(pdf.output())

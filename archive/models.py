@@ -28,10 +28,11 @@ ROLES = ("officer", "team_leader", "archivist", "inspector", "auditor", "admin")
 UNIT_LEVELS = ("national", "province", "team")
 DOSSIER_STATUSES = ("processing", "assembling", "processed", "failed")
 PAGE_STATUSES = ("pending", "done", "failed")
-# The handover life of one dossier version (Decree 30/2020 art. 29-31): a team submits it, the
+# The handover life of one dossier version (Decree 30/2020 art. 29-31): an officer proposes it, the team
+# leader approves ("submitted"; a leader's own submit is approved at once) or returns it to draft; the
 # province's archivist accepts it (archived, read-only) or rejects it with a reason; a corrected scan
 # uploaded as a new version marks the one it replaces "superseded".
-HANDOVER_STATES = ("draft", "submitted", "accepted", "rejected", "superseded")
+HANDOVER_STATES = ("draft", "proposed", "submitted", "accepted", "rejected", "superseded")
 
 
 def utcnow() -> datetime:
@@ -132,7 +133,7 @@ class Case(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     # The penalty decision (quyết định xử phạt): its number and date.
     decision_number: Mapped[str] = mapped_column(String(64), default="")
-    decided_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    decided_on: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
     # Value (VND) of the goods confiscated, and of confiscated goods sold (a line of the periodic reports).
     confiscated_value: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     goods_sold_value: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
@@ -178,7 +179,8 @@ class Dossier(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     verify_report: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Indexed for the reports, which count dossiers by upload month and by acceptance date.
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # Versions: a corrected scan is a new dossier row pointing at the one it replaces; both are kept.
@@ -187,11 +189,14 @@ class Dossier(Base):
     handover_state: Mapped[str] = mapped_column(String(16), default="draft")
     handover_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
     handover_batch_id: Mapped[int | None] = mapped_column(ForeignKey("handover_batches.id"), nullable=True)
     retention: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The searchable PDF/A copy, a derived object stored beside the original under its own SHA-256.
     archive_pdf_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # When the scanner made the file (a PDF's /CreationDate), read at intake: the 48-hour digitisation
+    # rule counts from it rather than from the upload, which may come days after the scan.
+    scanned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     case: Mapped[Case] = relationship(back_populates="dossiers")
     pages: Mapped[list[Page]] = relationship(back_populates="dossier", order_by="Page.page_number")

@@ -11,20 +11,24 @@ the index; `ingest.pipeline.finish_dossier` builds the same entries when a dossi
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, defer, selectinload
 
 from archive.models import Case, Dossier, Page
-from archive.runtime import Runtime
+from archive.runtime import Runtime, current_runtime
 from search.documents import PageDocument
 
+log = logging.getLogger(__name__)
+
 STATE_FILE = "reindex-state.json"
+_PENDING = "hoso.reindex_after_commit"  # key in Session.info: dossier ids to reindex once it commits
 BATCH_PAGES = 2000  # pages per commit: large enough that commits do not dominate, small enough to resume cheaply
 
 
@@ -36,8 +40,15 @@ class ReindexSummary:
 
 
 def page_documents(dossier: Dossier) -> list[PageDocument]:
-    """The index entries of a dossier's pages that have text, with the case fields filters and facets use."""
+    """The index entries of a dossier's pages that have text, with the case fields filters and facets use.
+
+    A page's document type is that of the document it belongs to, as the verification report carries it
+    forward from the document's first page (only that page has a header to read it from), so filtering
+    on "biên bản kiểm tra" finds the second page of a record too. Pages outside any document (cover,
+    contents, closing sheet) keep their own type.
+    """
     case, unit = dossier.case, dossier.case.unit
+    carried = carried_doc_types(dossier)
     return [
         PageDocument(
             dossier_id=dossier.id,
@@ -48,7 +59,7 @@ def page_documents(dossier: Dossier) -> list[PageDocument]:
             text=page.text,
             subject_name=case.subject_name,
             tax_code=case.tax_code,
-            doc_type=page.doc_type or "",
+            doc_type=carried.get(page.page_number) or page.doc_type or "",
             violation=case.violation,
             doc_date=case.opened_on or dossier.created_at.date(),
             status=dossier.handover_state,
@@ -56,6 +67,41 @@ def page_documents(dossier: Dossier) -> list[PageDocument]:
         for page in dossier.pages
         if page.text.strip()
     ]
+
+
+def carried_doc_types(dossier: Dossier) -> dict[int, str]:
+    """Page number -> the type of the document the page belongs to, from the stored verification report."""
+    pages = (dossier.verify_report or {}).get("pages") or []
+    return {entry["page"]: entry["doc_type"] for entry in pages if entry.get("doc_type")}
+
+
+def reindex_after_commit(session: Session, dossier_id: str) -> None:
+    """Refresh a dossier's index entries once `session` commits (the handover state is a search filter).
+
+    Called inside the transaction that changes the dossier; the index is written only after the commit,
+    so it never shows a state the database rolled back. The entries are rebuilt in this process's
+    runtime (`current_runtime`), and only if the session uses its database; a failure is logged, not
+    raised (the change is committed; `hoso reindex` repairs the index).
+    """
+    pending: set[str] | None = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = set()
+        event.listen(session, "after_commit", _reindex_pending)
+    pending.add(dossier_id)
+
+
+def _reindex_pending(session: Session) -> None:
+    pending: set[str] = session.info[_PENDING]
+    dossier_ids, runtime = sorted(pending), current_runtime()
+    pending.clear()
+    if session.get_bind() is not runtime.engine:
+        log.warning("dossiers %s changed in another database than this process's: not reindexed", dossier_ids)
+        return
+    for dossier_id in dossier_ids:
+        try:
+            reindex_dossier(runtime, dossier_id)
+        except Exception:  # noqa: BLE001 - the change is committed; a stale entry is repaired by `hoso reindex`
+            log.exception("dossier %s could not be reindexed; run `hoso reindex`", dossier_id)
 
 
 def reindex_dossier(runtime: Runtime, dossier_id: str) -> int:

@@ -26,6 +26,9 @@ SEVERITIES: dict[str, str] = {
     "cover_field_blank": ERROR,
     "sheet_count_mismatch": ERROR,
     "unnumbered": ERROR,
+    # A front whose number was not read, or read with low confidence against its neighbours, exactly where
+    # one number is missing between them: most likely a misread, not a defect; a person confirms it.
+    "sheet_number_doubtful": ERROR,
     "duplicate": ERROR,
     "gap": ERROR,
     "out_of_order": ERROR,
@@ -220,6 +223,9 @@ class DossierContext:
     contents: ContentsFact | None = None
     closing: ClosingFact | None = None
     uploaded_at: datetime | None = None
+    # When the paper was scanned, from the PDF's own metadata (the scanner writes it); closer to the act of
+    # digitising than the upload, so the 48-hour rule prefers it.
+    scanned_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -231,17 +237,56 @@ class _Dossier:
     cover: CoverFact | None
     documents: list[Document] = field(default_factory=list)
     context: DossierContext = field(default_factory=DossierContext)
+    # Doubtful fronts (see _doubtful_fronts): page -> the number its neighbours say it carries.
+    doubtful: dict[int, int] = field(default_factory=dict)
 
     @property
     def sheet_fronts(self) -> list[PageFact]:
         """Fronts of document sheets: what gets a number and what "Gồm: N tờ" counts."""
-        return [p for p in self.pages if p.role == "document" and self.sides[p.page] == "front"]
+        return _sheet_fronts(self.pages, self.sides)
 
     @property
     def numbered(self) -> list[tuple[PageFact, SheetKey]]:
-        """Pages carrying a usable sheet number, in scan order."""
-        keyed = [(p, _sheet_key(p.sheet_number)) for p in self.pages]
-        return [(p, key) for p, key in keyed if key is not None]
+        """Pages carrying a usable sheet number, in scan order; doubtful reads take no part."""
+        return [(p, key) for p, key in _numbered(self.pages) if p.page not in self.doubtful]
+
+
+def _sheet_fronts(pages: Sequence[PageFact], sides: dict[int, str]) -> list[PageFact]:
+    return [p for p in pages if p.role == "document" and sides[p.page] == "front"]
+
+
+def _numbered(pages: Sequence[PageFact]) -> list[tuple[PageFact, SheetKey]]:
+    keyed = [(p, _sheet_key(p.sheet_number)) for p in pages]
+    return [(p, key) for p, key in keyed if key is not None]
+
+
+def _doubtful_fronts(pages: Sequence[PageFact], sides: dict[int, str]) -> dict[int, int]:
+    """Fronts whose number the reader missed or doubted (confidence below LOW_SHEET_CONFIDENCE) and that
+    sit exactly in a one-number hole between surely read plain numbers (4 ... 6, or the start ... 2), the
+    doubtful read not being the number that fits. A sheet the clerk left unnumbered leaves no hole (the
+    numbering goes on), and a lost sheet leaves a hole with no page in it; a page in the hole is far more
+    likely a number the machine could not read. Such pages are judged by no sequence rule (no
+    `unnumbered`, `gap`, `duplicate`, `out_of_order` built on a misread) but reported as
+    `sheet_number_doubtful`, an error a person clears by looking at one page."""
+    fronts = [p for p in _sheet_fronts(pages, sides) if p.error_code is None]
+    candidates = {
+        p.page
+        for p in fronts
+        if _sheet_key(p.sheet_number) is None
+        or (p.sheet_confidence is not None and p.sheet_confidence < LOW_SHEET_CONFIDENCE)
+    }
+    sure = [(p.page, key) for p, key in _numbered(pages) if p.page not in candidates]
+    doubtful = {}
+    for page in sorted(candidates):
+        before_page, before = next(((q, key) for q, key in reversed(sure) if q < page), (0, (0, "")))
+        after_page, after = next(((q, key) for q, key in sure if q > page), (0, None))
+        if after is None or before[1] or after[1] or after[0] != before[0] + 2:
+            continue
+        alone = sum(before_page < p.page < after_page for p in fronts) == 1
+        read = _sheet_key(next(p.sheet_number for p in fronts if p.page == page))
+        if alone and read != (before[0] + 1, ""):
+            doubtful[page] = before[0] + 1
+    return doubtful
 
 
 def verify(pages: Sequence[PageFact], cover: CoverFact | None, context: DossierContext | None = None) -> list[Finding]:
@@ -316,12 +361,14 @@ def _carried_doc_types(documents: list[Document]) -> dict[int, str]:
 
 def _dossier(pages: Sequence[PageFact], cover: CoverFact | None, context: DossierContext | None) -> _Dossier:
     ordered = sorted(pages, key=lambda p: p.page)
+    sides = _infer_sides(ordered)
     return _Dossier(
         pages=ordered,
-        sides=_infer_sides(ordered),
+        sides=sides,
         cover=cover,
         documents=documents_of(ordered),
         context=context or DossierContext(),
+        doubtful=_doubtful_fronts(ordered, sides),
     )
 
 
@@ -464,8 +511,14 @@ def _check_sheet_count(dossier: _Dossier) -> list[Finding]:
 
 
 def _check_unnumbered(dossier: _Dossier) -> list[Finding]:
-    """Every document sheet front carries a number; backs never do, so they are not asked for one."""
-    pages = [p.page for p in dossier.sheet_fronts if _sheet_key(p.sheet_number) is None]
+    """Every document sheet front carries a number; backs never do, so they are not asked for one. A page
+    that could not be read is not called unnumbered: nobody looked for its number, and its page failure
+    finding already sends a person to it."""
+    pages = [
+        p.page
+        for p in dossier.sheet_fronts
+        if _sheet_key(p.sheet_number) is None and p.error_code is None and p.page not in dossier.doubtful
+    ]
     if not pages:
         return []
     return [
@@ -475,6 +528,28 @@ def _check_unnumbered(dossier: _Dossier) -> list[Finding]:
             {"pages": pages},
             f"Document sheet without a sheet number on {_pages_en(pages)}.",
             f"Tờ tài liệu chưa đánh số tờ ở trang {_page_list(pages)}.",
+        )
+    ]
+
+
+def _check_doubtful_numbers(dossier: _Dossier) -> list[Finding]:
+    """Fronts read as no number or a doubtful one, exactly where the neighbours leave one number out."""
+    if not dossier.doubtful:
+        return []
+    pages = sorted(dossier.doubtful)
+    expected = [str(dossier.doubtful[page]) for page in pages]
+    read = {p.page: p.sheet_number for p in dossier.pages}
+    return [
+        _finding(
+            "sheet_number_doubtful",
+            pages,
+            {"pages": pages, "expected": expected, "read": [read[page] for page in pages]},
+            f"Sheet number not read with certainty on {_pages_en(pages)}; by their neighbours they should be "
+            + ", ".join(expected)
+            + ".",
+            f"Không đọc chắc chắn được số tờ ở trang {_page_list(pages)}; theo các tờ liền kề phải là số "
+            + ", ".join(expected)
+            + "; cần người kiểm tra.",
         )
     ]
 
@@ -515,6 +590,8 @@ def _check_gaps(dossier: _Dossier) -> list[Finding]:
     present = {key[0] for _, key in numbered if not key[1]}
     highest = max(key[0] for _, key in numbered)
     missing = [number for number in range(1, highest + 1) if number not in present]
+    missing = [number for number in missing if number not in dossier.doubtful.values()]
+    missing = [number for number in missing if number not in _numbers_unread_pages_may_hold(dossier, missing)]
     if not missing:
         return []
     next_pages = {min((key, page.page) for page, key in numbered if key > (number, ""))[1] for number in missing}
@@ -532,6 +609,24 @@ def _check_gaps(dossier: _Dossier) -> list[Finding]:
             severity=WARNING if declared else None,
         )
     ]
+
+
+def _numbers_unread_pages_may_hold(dossier: _Dossier, missing: list[int]) -> set[int]:
+    """Missing numbers that a page nobody could read may carry: a page that failed between the sheets
+    numbered 4 and 6 probably is sheet 5, and calling 5 lost would send the archivist after a sheet that
+    is in the scan. Each unread page accounts for at most one number, the lowest that fits between the
+    numbered pages around it (by their integer part)."""
+    numbered = dossier.numbered
+    held: set[int] = set()
+    for page in dossier.pages:
+        if page.error_code is None:
+            continue
+        before = next((key[0] for p, key in reversed(numbered) if p.page < page.page), 0)
+        after = next((key[0] for p, key in numbered if p.page > page.page), None)
+        fitting = [n for n in missing if n not in held and n > before and (after is None or n < after)]
+        if fitting:
+            held.add(fitting[0])
+    return held
 
 
 def _check_order(dossier: _Dossier) -> list[Finding]:
@@ -599,10 +694,12 @@ def _check_first_not_one(dossier: _Dossier) -> list[Finding]:
     """Numbering starts at 01 on the first document sheet (Circular 27/2020 art. 26): the first numbered
     front in scan order must carry 1. Holes below its number are also a gap; this finding names the page
     where the run starts wrong, which the gap finding cannot."""
-    fronts = [(p, _sheet_key(p.sheet_number)) for p in dossier.sheet_fronts]
+    fronts = [(p, _sheet_key(p.sheet_number)) for p in dossier.sheet_fronts if p.page not in dossier.doubtful]
     first = next(((p, key) for p, key in fronts if key is not None), None)
     if first is None or first[1] == (1, ""):
         return []
+    if any((p.error_code is not None or p.page in dossier.doubtful) and p.page < first[0].page for p in dossier.pages):
+        return []  # an unread or doubtful page before it may carry 1: its own finding points there
     page, key = first
     label = _sheet_label(key)
     return [
@@ -724,29 +821,34 @@ def _check_late_digitization(dossier: _Dossier) -> list[Finding]:
     """Paper documents are digitised within 48 hours of signing (Circular 22/2021/TT-BCT art. 7.4).
 
     The clock starts at the end of the latest document date (Vietnam time; dates carry no hour) and stops
-    at the upload. Dates in the future of the upload are OCR slips and are ignored.
+    when the paper was scanned: the scan time the PDF records when there is one, else the upload (which
+    can only be later than the scan). Dates in the future of that moment are OCR slips and are ignored.
     """
-    uploaded_at = dossier.context.uploaded_at
-    if uploaded_at is None:
+    context = dossier.context
+    clock, digitized_at = (
+        ("scanned_at", context.scanned_at) if context.scanned_at else ("uploaded_at", context.uploaded_at)
+    )
+    if digitized_at is None:
         return []
     dated = [(date.fromisoformat(d.date), d) for d in dossier.documents if d.date and _is_iso_date(d.date)]
     end_of_day = {day: datetime.combine(day + timedelta(days=1), datetime.min.time(), VIETNAM_TIME) for day, _ in dated}
-    dated = [(day, d) for day, d in dated if end_of_day[day] - timedelta(days=1) <= uploaded_at]
+    dated = [(day, d) for day, d in dated if end_of_day[day] - timedelta(days=1) <= digitized_at]
     if not dated:
         return []
     latest = max(day for day, _ in dated)
-    hours = (uploaded_at - end_of_day[latest]).total_seconds() / 3600
+    hours = (digitized_at - end_of_day[latest]).total_seconds() / 3600
     if hours <= DIGITIZATION_HOURS:
         return []
     pages = sorted({d.pages[0] for day, d in dated if day == latest})
+    what_en, what_vi = ("Scanned", "quét") if clock == "scanned_at" else ("Uploaded", "tải lên")
     return [
         _finding(
             "late_digitization",
             pages,
-            {"latest_document_date": latest.isoformat(), "uploaded_at": uploaded_at.isoformat(), "hours": int(hours)},
-            f"Uploaded {int(hours)} hours after the end of {latest.isoformat()}, the latest document date "
+            {"latest_document_date": latest.isoformat(), clock: digitized_at.isoformat(), "hours": int(hours)},
+            f"{what_en} {int(hours)} hours after the end of {latest.isoformat()}, the latest document date "
             f"(limit {DIGITIZATION_HOURS} hours).",
-            f"Số hóa chậm: tải lên sau {int(hours)} giờ kể từ hết ngày {latest.strftime('%d/%m/%Y')} "
+            f"Số hóa chậm: {what_vi} sau {int(hours)} giờ kể từ hết ngày {latest.strftime('%d/%m/%Y')} "
             f"(ngày của văn bản mới nhất); quy định trong vòng {DIGITIZATION_HOURS} giờ.",
         )
     ]
@@ -843,6 +945,7 @@ _CHECKS: tuple[Callable[[_Dossier], list[Finding]], ...] = (
     _check_sheet_count,
     _check_closing_count,
     _check_unnumbered,
+    _check_doubtful_numbers,
     _check_first_not_one,
     _check_duplicates,
     _check_gaps,

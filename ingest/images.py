@@ -48,7 +48,7 @@ _pillow_limit: int | None = Image.MAX_IMAGE_PIXELS
 
 @dataclass(frozen=True)
 class Frame:
-    """One page of an image file, as its header describes it."""
+    """One page of an image file, as its header describes it (a TIFF frame's size is the upright one: below)."""
 
     width_px: int
     height_px: int
@@ -133,17 +133,29 @@ def _layout(frames: list[Frame]) -> Callable[[int, int, tuple[float, float]], tu
 def _lossless_frame(image: Image.Image) -> bytes:
     """The current frame as a one-image file that img2pdf embeds without changing a pixel.
 
+    Pillow (13) turns a TIFF frame upright as its Orientation tag says while decoding it (right angles and
+    mirrors only move pixels), and gives the frame's upright size from its header already: the page is laid
+    out upright and the tag is gone from what is embedded, so nothing turns it a second time.
+
     Modes PNG cannot hold (CMYK, Lab, float) are converted to RGB: the pages PDF is a derived copy, the
     original keeps the scanner's pixels, and refusing a readable scan would help no one.
     """
     out = io.BytesIO()
+    icc_profile = image.info.get("icc_profile")
     if image.mode not in _PNG_MODES | {"1"}:
         image = image.convert("RGB")
     if image.mode == "1":
         image.save(out, format="TIFF", compression="group4")
     else:
         # zlib level 1: five times faster than the default 6 on a grey A4 page, for 13% more bytes.
-        image.save(out, format="PNG", compress_level=1, icc_profile=image.info.get("icc_profile"))
+        image.save(out, format="PNG", compress_level=1, icc_profile=icc_profile)
+    return out.getvalue()
+
+
+def _blank_frame(frame: Frame) -> bytes:
+    """A white bilevel page of the frame's size, standing in for a frame whose pixels cannot be decoded."""
+    out = io.BytesIO()
+    Image.new("1", (frame.width_px, frame.height_px), 1).save(out, format="TIFF", compression="group4")
     return out.getvalue()
 
 
@@ -159,16 +171,23 @@ def _convert(images: list[str] | list[bytes], layout: Callable, target: Path, fi
         )
 
 
-def _tiff_to_pdf(path: Path, frames: list[Frame], target: Path) -> None:
+def _tiff_to_pdf(path: Path, frames: list[Frame], target: Path) -> list[int]:
+    """Convert frame by frame; returns the (1-based) frames whose pixels could not be decoded, which are
+    written as blank pages so that page numbers stay those of the frames."""
     layout = _layout(frames)
     batches: list[Path] = []
+    unreadable: list[int] = []
     try:
         with Image.open(path) as tiff:
             for start in range(0, len(frames), FRAMES_PER_BATCH):
                 frame_files = []
                 for number in range(start, min(start + FRAMES_PER_BATCH, len(frames))):
-                    tiff.seek(number)
-                    frame_files.append(_lossless_frame(tiff))
+                    try:
+                        tiff.seek(number)
+                        frame_files.append(_lossless_frame(tiff))
+                    except (OSError, ValueError, SyntaxError):  # a damaged strip or tile: that page only
+                        unreadable.append(number + 1)
+                        frame_files.append(_blank_frame(frames[number]))
                 batches.append(target.with_name(f"{target.name}.{len(batches)}"))
                 _convert(frame_files, layout, batches[-1], first_frame_only=False)
                 del frame_files
@@ -179,17 +198,24 @@ def _tiff_to_pdf(path: Path, frames: list[Frame], target: Path) -> None:
     finally:
         for batch in batches:
             batch.unlink(missing_ok=True)
+    return unreadable
 
 
-def image_to_pdf(path: Path, media_type: MediaType, frames: list[Frame], target: Path) -> None:
-    """Write the PDF of ``path`` to ``target``: one page per frame, each page as large as the scanned sheet.
+def image_to_pdf(path: Path, media_type: MediaType, frames: list[Frame], target: Path) -> list[int]:
+    """Write the PDF of ``path`` to ``target``: one page per frame, each page as large as the scanned sheet
+    and shown upright as the frame's Orientation tag says. Returns the frames (1-based) that could not be
+    decoded and stand as blank pages (a TIFF's only; a JPEG or PNG that cannot be decoded is refused).
 
+    A TIFF's frames are turned upright pixel by pixel (they are decoded anyway); a JPEG or PNG is embedded as
+    it is, and img2pdf turns its page with /Rotate as its EXIF orientation says (a mirrored orientation,
+    which no scanner or camera writes, is ignored).
     The output is deterministic (no dates), so the same image always gives the same PDF bytes.
     """
+    unreadable: list[int] = []
     try:
         with _hoso_pixel_limit():
             if media_type == "tiff":
-                _tiff_to_pdf(path, frames, target)
+                unreadable = _tiff_to_pdf(path, frames, target)
             else:
                 _convert([str(path)], _layout(frames), target, first_frame_only=True)
         with pikepdf.open(target) as pdf:
@@ -200,3 +226,4 @@ def image_to_pdf(path: Path, media_type: MediaType, frames: list[Frame], target:
     if page_count != len(frames):
         target.unlink(missing_ok=True)
         raise UnreadableImage(f"The image has {len(frames)} frames but only {page_count} could be converted.")
+    return unreadable

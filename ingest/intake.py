@@ -136,7 +136,8 @@ class ReceivedFile:
     filename: str
     media_type: MediaType
     page_count: int
-    # The PDF the pages are read from when the original is not itself a sound PDF, else None.
+    # The PDF the pages are read from when the original is not itself a sound PDF, else None (also for a
+    # TIFF, whose pages PDF the worker makes: see ``converted_by_worker``).
     pages_pdf: Path | None
 
     @property
@@ -161,6 +162,22 @@ class ReceivedFile:
 def pages_pdf_key(sha256: str) -> str:
     """Where the pages PDF of an original lives: a derived object named after the original it was made from."""
     return original_key(sha256).replace("originals/", "derived/", 1) + "/pages.pdf"
+
+
+def converted_by_worker(media_type: MediaType) -> bool:
+    """Whether the pages PDF is made by a queued job rather than during the upload: a TIFF's frames are decoded
+    and compressed again one by one (a 40-page grey TIFF takes half a minute), a JPEG or PNG is embedded as it
+    is and a repaired PDF is copied, in a fraction of that."""
+    return media_type == "tiff"
+
+
+def pages_pdf_pending(store: ObjectStore, sha256: str) -> bool:
+    """True while the original needs a pages PDF that its conversion job has not stored yet."""
+    if store.exists(pages_pdf_key(sha256)):
+        return False
+    with store.open(original_key(sha256)) as original:
+        media_type = sniff(original.read(SNIFF_BYTES))
+    return media_type is not None and converted_by_worker(media_type)
 
 
 def pages_source_key(store: ObjectStore, sha256: str) -> str:
@@ -233,6 +250,8 @@ def _pages_of(spooled: Spool, limits: IntakeLimits, pages_pdf: Path) -> tuple[Me
         page_count, needed_repair = check_pdf(spooled.path, limits, pages_pdf)
         return media_type, page_count, pages_pdf if needed_repair else None
     frames = read_frames(spooled.path, limits.max_pages, limits.max_page_pixels, all_frames=media_type == "tiff")
+    if converted_by_worker(media_type):
+        return media_type, len(frames), None
     image_to_pdf(spooled.path, media_type, frames, pages_pdf)
     return media_type, len(frames), pages_pdf
 

@@ -142,6 +142,21 @@ def _serve(connection: Connection, read: PageReaderFunction, parent_pid: int) ->
         except Exception as failure:  # noqa: BLE001 - whatever the page raised is that page's failure, sent back
             answer = ("error", f"{type(failure).__name__}: {failure}")
         connection.send(answer)
+        del answer
+        release_free_memory()
+
+
+def release_free_memory() -> None:
+    """Give the memory freed after a page back to the system (glibc keeps it otherwise; elsewhere a no-op).
+
+    A page's images and Tesseract's working memory are freed when the page is read, but glibc keeps most of
+    the freed heap for reuse: measured on dev pages, an idle reader then held 157 MB after six pages, 100 MB
+    once trimmed; its peak while reading did not change. Readers idle beside a busy one count towards the
+    memory budget, so each trims after each page (a few milliseconds)."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def die_with_parent() -> None:
@@ -154,6 +169,14 @@ def die_with_parent() -> None:
 
 
 _readers: dict[int, PageReader] = {}
+
+
+def stop_reader() -> None:
+    """Stop this process's reader child, if any: before work that reads no page (finishing a dossier), so
+    its OCR engine does not sit in memory meanwhile. The next page starts a new one (0.7 s)."""
+    reader = _readers.pop(os.getpid(), None)
+    if reader is not None:
+        reader.stop()
 
 
 def reader_for(read: PageReaderFunction) -> PageReader:

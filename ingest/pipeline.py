@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import CursorResult, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, Select, func, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from archive import verify, verify_inputs
 from archive.models import Case, Dossier, Page, Unit
@@ -25,7 +27,7 @@ from archive.storage import StorageError, file_sha256, original_key
 from ingest import page_job
 from ingest.archive_pdf import TextLayerPage, archive_pdf_key, write_archive_pdf
 from ingest.errors import UnknownUnit
-from ingest.intake import ReceivedFile, pages_source_key
+from ingest.intake import ReceivedFile, pages_pdf_pending, pages_source_key
 from ocr.deskew import MIN_CORRECTED_DEGREES
 from ocr.facts import PageFacts
 from ocr.page import read_page
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 
 # Starts of one page's job after which it is given up on: two restarts after a worker was killed under it.
 MAX_PAGE_ATTEMPTS = 3
+# Pages whose words are fetched at once while the archive copy is written.
+TEXT_LAYER_BATCH = 20
 
 
 def accept(
@@ -63,6 +67,7 @@ def accept(
             page_count=received.page_count,
             status="processing",
             uploaded_by_id=uploaded_by_id,
+            scanned_at=verify_inputs.pdf_scanned_at(received.path) if received.media_type == "pdf" else None,
         )
         session.add(dossier)
         session.add_all(Page(dossier=dossier, page_number=n) for n in range(1, received.page_count + 1))
@@ -116,10 +121,12 @@ def process_page(runtime: Runtime, dossier_id: str, page_number: int) -> None:
 def _start_attempt(runtime: Runtime, dossier_id: str, page_number: int) -> tuple[str, int] | None:
     """Count one more start of a pending page's job, committed before the reading begins so that a worker
     killed during it still leaves the count behind. Returns the original's SHA-256 and the count, or None
-    when the page is finished or gone."""
+    when the page is finished or gone, or its TIFF's pages PDF is not made yet."""
     with runtime.sessions() as session:
         page = session.scalar(select(Page).where(Page.dossier_id == dossier_id, Page.page_number == page_number))
         if page is None or page.status != "pending":
+            return None
+        if pages_pdf_pending(runtime.store, page.dossier.original_sha256):  # its conversion job queues it again
             return None
         page.attempts = (page.attempts or 0) + 1
         started = page.dossier.original_sha256, page.attempts
@@ -153,14 +160,18 @@ def _failed_values(outcome: page_job.PageOutcome) -> dict[str, object]:
     return {"status": "failed", "error_code": outcome.error_code, "error": outcome.error}
 
 
+def page_counts(session: Session, dossier_id: str) -> dict[str, int]:
+    """Pages per status ("pending", "done", "failed"), counted in SQL: a progress poll twice a second must
+    not load every page's words (it grew the `hoso ingest --wait` client past the memory budget)."""
+    rows = session.execute(
+        select(Page.status, func.count()).where(Page.dossier_id == dossier_id).group_by(Page.status)
+    ).tuples()
+    return dict(rows.all())
+
+
 def pages_remaining(runtime: Runtime, dossier_id: str) -> int:
     with runtime.sessions() as session:
-        return (
-            session.scalar(
-                select(func.count()).select_from(Page).where(Page.dossier_id == dossier_id, Page.status == "pending")
-            )
-            or 0
-        )
+        return page_counts(session, dossier_id).get("pending", 0)
 
 
 def claim_assembly(runtime: Runtime, dossier_id: str) -> bool:
@@ -179,13 +190,15 @@ def claim_assembly(runtime: Runtime, dossier_id: str) -> bool:
 def finish_dossier(runtime: Runtime, dossier_id: str) -> None:
     """Store the archive copy, index every page (replacing earlier entries), verify, and mark it processed."""
     with runtime.sessions() as session:
-        dossier = session.get(Dossier, dossier_id)
+        # Every page's facts but its words, which only the archive copy needs, a few pages at a time: a 300-page
+        # dossier's words, parsed from JSON, take about as much memory as the rest of the worker process.
+        dossier = session.get(Dossier, dossier_id, options=[selectinload(Dossier.pages).defer(Page.words)])
         if dossier is None or dossier.status == "processed":
             return
         dossier.archive_pdf_sha256 = _store_archive_copy(runtime, dossier)
-        runtime.index.add_pages(page_documents(dossier))
         dossier.status = "processed"
         dossier.verify_report = verification_report(dossier)
+        runtime.index.add_pages(page_documents(dossier))  # after the report: it carries each page's doc type
         dossier.processed_at = datetime.now(UTC)
         session.commit()
     log.info("dossier %s processed", dossier_id)
@@ -200,22 +213,11 @@ def _store_archive_copy(runtime: Runtime, dossier: Dossier) -> str | None:
     existing = dossier.archive_pdf_sha256
     if existing and runtime.store.exists(archive_pdf_key(existing)):
         return existing
-    layers = [
-        TextLayerPage(
-            page_number=page.page_number,
-            width_px=page.width_px or 0,
-            height_px=page.height_px or 0,
-            rotation=page.rotation,
-            words=page.words or [],
-            skew=page.skew if page.skew and abs(page.skew) >= MIN_CORRECTED_DEGREES else 0.0,
-        )
-        for page in dossier.pages
-        if page.status == "done" and page.words
-    ]
     runtime.settings.temp_dir.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkstemp(dir=runtime.settings.temp_dir, prefix="archive-", suffix=".pdf")[1])
     try:
         with runtime.store.local_path(pages_source_key(runtime.store, dossier.original_sha256)) as source:
+            layers = _text_layers(runtime, dossier.id)
             write_archive_pdf(Path(source), layers, temp, title=f"Hồ sơ {dossier.case.case_number}")
         sha256 = file_sha256(temp)
         runtime.store.put_file(archive_pdf_key(sha256), temp)
@@ -228,23 +230,45 @@ def _store_archive_copy(runtime: Runtime, dossier: Dossier) -> str | None:
     return sha256
 
 
+def _text_layers(runtime: Runtime, dossier_id: str) -> Iterator[TextLayerPage]:
+    """The text layer of each read page with words, in page order, fetched a batch of rows at a time (plain
+    rows in a session of their own, so no page's words stay behind once its layer is written)."""
+    columns = (Page.page_number, Page.width_px, Page.height_px, Page.rotation, Page.skew, Page.words)
+    query = (
+        select(*columns)
+        .where(Page.dossier_id == dossier_id, Page.status == "done", Page.words.is_not(None))
+        .order_by(Page.page_number)
+        .execution_options(yield_per=TEXT_LAYER_BATCH)
+    )
+    with runtime.sessions() as session:
+        for page_number, width_px, height_px, rotation, skew, words in session.execute(query):
+            if words:
+                yield TextLayerPage(
+                    page_number=page_number,
+                    width_px=width_px or 0,
+                    height_px=height_px or 0,
+                    rotation=rotation,
+                    words=words,
+                    skew=skew if skew and abs(skew) >= MIN_CORRECTED_DEGREES else 0.0,
+                )
+
+
 def page_facts(dossier: Dossier) -> list[verify.PageFact]:
     """The facts of the pages read so far: a page still pending is not judged (it is not yet "unnumbered")."""
     facts = []
     for page in dossier.pages:
         if page.status == "pending":
             continue
-        doc_number, doc_date = verify_inputs.document_reference(page.facts)
         facts.append(
-            verify.PageFact(
-                page=page.page_number,
+            verify_inputs.page_fact(
+                page.page_number,
+                role=page.role,
+                blank=bool(page.blank),
                 sheet_number=page.sheet_number,
                 sheet_confidence=page.sheet_confidence,
                 rotation=page.rotation,
-                role=page.role or ("blank" if page.blank else "document"),
                 doc_type=page.doc_type,
-                doc_number=doc_number,
-                doc_date=doc_date,
+                details=page.facts,
                 dpi=page.dpi,
                 mean_confidence=page.mean_confidence,
                 error_code=page.error_code,
@@ -267,19 +291,43 @@ def cover_fact(dossier: Dossier) -> verify.CoverFact | None:
 
 
 def verification_report(dossier: Dossier) -> dict:
-    """The verify report; the upload time (the dossier's creation) starts the 48-hour digitisation clock."""
+    """The verify report; the scan time read at intake (else the upload time) starts the 48-hour clock."""
     pages = _read_pages(dossier)
-    context = verify_inputs.dossier_context(pages, uploaded_at=dossier.created_at)
+    context = verify_inputs.dossier_context(pages, uploaded_at=dossier.created_at, scanned_at=dossier.scanned_at)
     return verify.report(dossier.id, dossier.status, page_facts(dossier), verify_inputs.cover_fact(pages), context)
 
 
-def unfinished(runtime: Runtime) -> list[tuple[str, list[int]]]:
-    """Dossiers not yet processed, each with its pending pages: what a starting worker must queue again."""
+@dataclass(frozen=True)
+class Unfinished:
+    """A dossier not yet processed: what a starting worker must queue again for it."""
+
+    dossier_id: str
+    pending_pages: list[int]
+    needs_conversion: bool  # its TIFF's pages PDF is not made yet: convert first, then read the pages
+
+
+def unfinished(runtime: Runtime) -> list[Unfinished]:
+    """Dossiers not yet processed, oldest first, each with its pending pages."""
     with runtime.sessions() as session:
         dossiers = session.scalars(
             select(Dossier).where(Dossier.status.in_(("processing", "assembling"))).order_by(Dossier.created_at)
         ).all()
-        return [
-            (dossier.id, [page.page_number for page in dossier.pages if page.status == "pending"])
-            for dossier in dossiers
-        ]
+        found = []
+        for dossier in dossiers:
+            pending = list(session.scalars(_pending_page_numbers(dossier.id)))
+            converting = bool(pending) and pages_pdf_pending(runtime.store, dossier.original_sha256)
+            found.append(Unfinished(dossier.id, pending, converting))
+        return found
+
+
+def pending_pages(runtime: Runtime, dossier_id: str) -> list[int]:
+    with runtime.sessions() as session:
+        return list(session.scalars(_pending_page_numbers(dossier_id)))
+
+
+def _pending_page_numbers(dossier_id: str) -> Select[int]:
+    return (
+        select(Page.page_number)
+        .where(Page.dossier_id == dossier_id, Page.status == "pending")
+        .order_by(Page.page_number)
+    )

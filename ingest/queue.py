@@ -1,4 +1,5 @@
-"""The job queue: Huey on a SQLite file by default, one job per page, then one job to finish the dossier.
+"""The job queue: Huey on a SQLite file by default, one job per page, then one job to finish the dossier
+(and before the pages, for a TIFF, one job to make its pages PDF).
 
 The database, not the queue, is the source of truth: a starting worker empties the embedded queue and queues
 again whatever the database says is unfinished, so jobs lost or doubled by a crash cannot lose or double work.
@@ -7,6 +8,7 @@ Each page is read in a child of its worker process with a time limit (``ingest/p
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -14,10 +16,11 @@ import time
 from pathlib import Path
 
 from huey import SqliteHuey
+from huey.api import Task
 
 from archive.config import Settings
 from archive.runtime import current_runtime
-from ingest import page_job, pipeline
+from ingest import conversion, page_job, pipeline
 
 log = logging.getLogger(__name__)
 
@@ -39,28 +42,50 @@ class JobQueue:
             if pipeline.claim_assembly(runtime, dossier_id):
                 finish_dossier(dossier_id)
 
+        @self.huey.pre_execute()
+        def stop_idle_reader(task: Task) -> None:
+            if not isinstance(task, process_page.task_class):  # it reads no page: its reader would sit idle
+                page_job.stop_reader()
+
         @self.huey.task(retries=3, retry_delay=5)
         def finish_dossier(dossier_id: str) -> None:
             pipeline.finish_dossier(current_runtime(), dossier_id)
 
+        @self.huey.task(retries=3, retry_delay=5)
+        def convert_pages(dossier_id: str) -> None:
+            runtime = current_runtime()
+            conversion.convert_pages(runtime, dossier_id)
+            self._queue_pages_or_finish(dossier_id, pipeline.pending_pages(runtime, dossier_id))
+
         self._process_page = process_page
         self._finish_dossier = finish_dossier
+        self._convert_pages = convert_pages
 
     def enqueue_pages(self, dossier_id: str, page_numbers: list[int]) -> None:
         for page_number in page_numbers:
             self._process_page(dossier_id, page_number)
+
+    def enqueue_conversion(self, dossier_id: str) -> None:
+        """Queue the making of a TIFF dossier's pages PDF; its pages are queued when that is done."""
+        self._convert_pages(dossier_id)
+
+    def _queue_pages_or_finish(self, dossier_id: str, pending: list[int]) -> None:
+        if pending:
+            self.enqueue_pages(dossier_id, pending)
+        else:  # every page failed already (an unconvertible TIFF), or the kill came after the last page
+            pipeline.claim_assembly(current_runtime(), dossier_id)
+            self._finish_dossier(dossier_id)
 
     def requeue_unfinished(self) -> int:
         """Rebuild the queue from the database; returns how many dossiers were queued again."""
         self.huey.flush()
         runtime = current_runtime()
         todo = pipeline.unfinished(runtime)
-        for dossier_id, pending in todo:
-            if pending:
-                self.enqueue_pages(dossier_id, pending)
+        for dossier in todo:
+            if dossier.needs_conversion:
+                self.enqueue_conversion(dossier.dossier_id)
             else:
-                pipeline.claim_assembly(runtime, dossier_id)
-                self._finish_dossier(dossier_id)
+                self._queue_pages_or_finish(dossier.dossier_id, dossier.pending_pages)
         return len(todo)
 
     def run_worker(self) -> None:
@@ -71,6 +96,9 @@ class JobQueue:
         _start_heartbeat(self.heartbeat_path)
         # The consumer's worker processes die with it: a consumer killed alone leaves no orphan taking jobs.
         os.register_at_fork(after_in_child=page_job.die_with_parent)
+        # What the consumer has loaded so far is left to the worker processes it forks, shared: without this, the
+        # garbage collector's first pass in each writes to (and so copies) every page holding a Python object.
+        gc.freeze()
         consumer = self.huey.create_consumer(workers=self.settings.workers, worker_type="process", periodic=False)
         consumer.run()
 

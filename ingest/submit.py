@@ -6,11 +6,12 @@ from typing import IO
 
 from sqlalchemy import select
 
+from archive.cases import normalise_case_number
 from archive.models import Dossier, Unit
 from archive.runtime import Runtime
 from ingest import pipeline
 from ingest.errors import IngestError, UnknownUnit
-from ingest.intake import IntakeLimits, ReceivedFile, Spool, pages_pdf_key, receive, spool
+from ingest.intake import IntakeLimits, ReceivedFile, Spool, converted_by_worker, pages_pdf_key, receive, spool
 from ingest.queue import JobQueue
 
 
@@ -34,7 +35,8 @@ def submit(
 
     The dossier returned is detached from any session: read its relations again in the caller's session.
     """
-    if not case_number.strip():
+    case_number = normalise_case_number(case_number)
+    if not case_number:
         raise MissingCaseNumber()
     settings = runtime.settings
     limits = IntakeLimits.from_settings(settings)
@@ -51,10 +53,12 @@ def submit(
     try:
         if received.pages_pdf is not None:
             _store_pages_pdf(runtime, received, unit_code)
-        dossier, created = pipeline.accept(runtime, received, case_number.strip(), unit_code, uploaded_by_id)
+        dossier, created = pipeline.accept(runtime, received, case_number, unit_code, uploaded_by_id)
     finally:
         received.discard()
-    if created:
+    if created and converted_by_worker(received.media_type):
+        queue.enqueue_conversion(dossier.id)
+    elif created:
         queue.enqueue_pages(dossier.id, list(range(1, dossier.page_count + 1)))
     return dossier, created
 

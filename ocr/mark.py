@@ -67,12 +67,32 @@ def _drop_specks(ink: np.ndarray, speck: int) -> np.ndarray:
     return keep[labels].astype(np.uint8)
 
 
+@dataclass(frozen=True)
+class Corner:
+    """The top-right corner of an upright page: its gray pixels, its left edge on the page, and the
+    page's scale. Everything the reader needs, so that corners can be cut once and read many times
+    (`bench/sheet_crops.py` tunes the reader on cached corners instead of whole pages)."""
+
+    gray: np.ndarray
+    left: int
+    px_per_mm: float
+
+
+def corner_of(gray_page: np.ndarray) -> Corner:
+    """The corner of an upright grayscale page that the sheet number is looked for in."""
+    page_height, page_width = gray_page.shape
+    left, bottom = int(page_width * CORNER_LEFT), int(page_height * CORNER_BOTTOM)
+    return Corner(gray=gray_page[:bottom, left:], left=left, px_per_mm=page_px_per_mm(page_width, page_height))
+
+
 def find_blobs(gray_page: np.ndarray) -> list[Blob]:
     """Candidate marks in the top-right corner of an upright grayscale page, top first."""
-    page_height, page_width = gray_page.shape
-    px_per_mm = page_px_per_mm(page_width, page_height)
-    left, bottom = int(page_width * CORNER_LEFT), int(page_height * CORNER_BOTTOM)
-    corner = gray_page[:bottom, left:]
+    return find_corner_blobs(corner_of(gray_page))
+
+
+def find_corner_blobs(corner_cut: Corner) -> list[Blob]:
+    """Candidate marks in a page's corner, top first; boxes are in page pixels."""
+    corner, left, px_per_mm = corner_cut.gray, corner_cut.left, corner_cut.px_per_mm
     ink = _drop_specks(ink_of(corner), max(1, int(_SPECK_MM * px_per_mm)))
     join_x, join_y = (max(1, int(share * px_per_mm)) for share in _JOIN_MM)
     joined = cv2.dilate(ink, np.ones((join_y, join_x), np.uint8))
@@ -84,7 +104,8 @@ def find_blobs(gray_page: np.ndarray) -> list[Blob]:
     pieces: list[tuple[list[int], tuple[int, int, int, int]]] = []
     for index in range(1, count):
         x, y, w, h = (int(value) for value in stats[index, :4])
-        runs_out = x <= 0 or y + h >= height
+        # Within 1 mm of the corner's left edge counts as running out: a header line may start just inside.
+        runs_out = x <= px_per_mm or y + h >= height
         at_paper_edge = x + w >= width or y <= 0
         if not (runs_out or at_paper_edge or y + h / 2 > lowest_middle):
             pieces.append(([index], (x, y, x + w, y + h)))
@@ -109,8 +130,9 @@ def _stack_pieces(
     pieces: list[tuple[list[int], tuple[int, int, int, int]]], gap: float
 ) -> list[tuple[list[int], tuple[int, int, int, int]]]:
     """Join blobs stacked one above the other (ink columns overlapping by half the narrower, less
-    than `gap` apart): a worn stamp can break a digit into a top and a bottom half, each too
-    small to be taken for a number on its own."""
+    than `gap` apart, neither more than 4 times as wide as the other): a worn stamp can break a digit
+    into a top and a bottom half, each too small to be taken for a number on its own, while a number
+    just above a header line is not part of the line."""
     stacked = list(pieces)
     joined = True
     while joined:
@@ -120,7 +142,8 @@ def _stack_pieces(
                 (a, (ax0, ay0, ax1, ay1)), (b, (bx0, by0, bx1, by1)) = stacked[first], stacked[second]
                 overlap = min(ax1, bx1) - max(ax0, bx0)
                 apart = max(ay0, by0) - min(ay1, by1)
-                if overlap >= 0.5 * min(ax1 - ax0, bx1 - bx0) and apart < gap:
+                narrow, wide = sorted((ax1 - ax0, bx1 - bx0))
+                if overlap >= 0.5 * narrow and apart < gap and wide <= 4 * narrow:
                     box = (min(ax0, bx0), min(ay0, by0), max(ax1, bx1), max(ay1, by1))
                     stacked[first] = (a + b, box)
                     del stacked[second]
@@ -133,8 +156,10 @@ def _stack_pieces(
 
 def _first_text_top(stats: np.ndarray, px_per_mm: float) -> int:
     """Top of the topmost text line or table that runs out of the corner to the left (the national
-    header's first line, or the first body line or table of a continuation page)."""
-    tops = [int(y) for x, y, w, _h, _area in stats[1:] if x <= 0 and y > 0 and w >= 20 * px_per_mm]
+    header's first line, or the first body line or table of a continuation page). A band starting in the
+    top millimetre is the scanner's shadow of the paper edge, not text: taking it for the first line
+    dropped every mark under it."""
+    tops = [int(y) for x, y, w, _h, _area in stats[1:] if x <= px_per_mm and y >= px_per_mm and w >= 20 * px_per_mm]
     return min(tops, default=1 << 30)
 
 
@@ -272,13 +297,18 @@ def may_be_one_glyph(left: Glyph, right: Glyph, tallest: int) -> bool:
 
 def merged(left: Glyph, right: Glyph) -> Glyph:
     """One glyph holding the ink of both."""
+    return Glyph(*ink_union(left, right))
+
+
+def ink_union(left: Glyph | Blob, right: Glyph | Blob) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """The box around two inked boxes (glyphs in a blob, or blobs on a page) and their ink in it."""
     x0, x1 = min(left.box[0], right.box[0]), max(left.box[2], right.box[2])
     y0, y1 = min(left.box[1], right.box[1]), max(left.box[3], right.box[3])
     ink = np.zeros((y1 - y0, x1 - x0), np.uint8)
     for part in (left, right):
         px0, py0, px1, py1 = part.box
         ink[py0 - y0 : py1 - y0, px0 - x0 : px1 - x0] |= part.ink
-    return Glyph(box=(x0, y0, x1, y1), ink=ink)
+    return (x0, y0, x1, y1), ink
 
 
 def glyph_features(glyphs: list[Glyph]) -> np.ndarray:

@@ -23,7 +23,18 @@ import numpy as np
 from PIL import Image
 
 from ocr.digits import CLASSES, OTHER, class_probabilities
-from ocr.mark import Blob, Glyph, find_blobs, glyph_features, may_be_one_glyph, merged, split_glyphs
+from ocr.mark import (
+    Blob,
+    Corner,
+    Glyph,
+    corner_of,
+    find_corner_blobs,
+    glyph_features,
+    ink_union,
+    may_be_one_glyph,
+    merged,
+    split_glyphs,
+)
 from ocr.tesseract import read_words
 
 _SHEET_NUMBER = re.compile(r"0*([1-9][0-9]{0,5})([a-z]?)")
@@ -38,6 +49,8 @@ _MAX_GLYPHS = 7
 MIN_GLYPH_PROBABILITY = 0.45
 # Confidence when the classifier and Tesseract agree / disagree, scaled by the classifier's own.
 _AGREED, _DISAGREED = (0.5, 0.5), (0.0, 0.45)
+# The highest confidence of a number with an unread blob beside it on its line (a digit may be lost).
+_BESIDE_UNREAD = 0.45
 
 
 def normalise_sheet_number(raw: str) -> str | None:
@@ -120,10 +133,54 @@ def tesseract_reading(blob: Blob) -> str | None:
 
 def read_sheet_number(upright_image: Image.Image) -> tuple[str | None, float | None]:
     """(normalised sheet number, confidence 0..1) from the top-right corner, or (None, None)."""
-    gray = np.asarray(upright_image.convert("L"))
-    readings = [reading for blob in find_blobs(gray) if (reading := classify_blob(blob)) is not None]
+    return read_corner(corner_of(np.asarray(upright_image.convert("L"))))
+
+
+def read_corner(corner: Corner) -> tuple[str | None, float | None]:
+    """`read_sheet_number` on a corner already cut from its page."""
+    blobs = find_corner_blobs(corner)
+    readings = _joined_neighbours([reading for blob in blobs if (reading := classify_blob(blob)) is not None])
     if not readings:
         return None, None
     chosen = max(readings, key=lambda reading: reading.glyph_confidence)
     base, share = _AGREED if tesseract_reading(chosen.blob) == chosen.number else _DISAGREED
-    return chosen.number, round(base + share * chosen.glyph_confidence, 3)
+    confidence = base + share * chosen.glyph_confidence
+    if any(_beside(blob, chosen.blob) for blob in blobs if not _within(blob, chosen.blob)):
+        confidence = min(confidence, _BESIDE_UNREAD)
+    return chosen.number, round(confidence, 3)
+
+
+def _beside(blob: Blob, mark: Blob) -> bool:
+    """True when `blob` sits on the mark's line, at least half its height, less than one mark height
+    to its left or right: a digit of the same number that fell into a blob of its own."""
+    height = mark.box[3] - mark.box[1]
+    overlap = min(blob.box[3], mark.box[3]) - max(blob.box[1], mark.box[1])
+    gap = max(blob.box[0], mark.box[0]) - min(blob.box[2], mark.box[2])
+    return (
+        overlap >= 0.5 * min(height, blob.box[3] - blob.box[1])
+        and gap < height
+        and (blob.box[3] - blob.box[1] >= 0.5 * height)
+    )
+
+
+def _within(blob: Blob, mark: Blob) -> bool:
+    x0, y0, x1, y1 = blob.box
+    return x0 >= mark.box[0] and y0 >= mark.box[1] and x1 <= mark.box[2] and y1 <= mark.box[3]
+
+
+def _joined_neighbours(readings: list[MarkReading]) -> list[MarkReading]:
+    """Numbers read in blobs side by side on one line joined into one ("3" and "7" of a handwritten
+    "37" written far apart): taking either alone loses a digit with full confidence."""
+    ordered = sorted(readings, key=lambda reading: reading.blob.box[0])
+    joined: list[MarkReading] = []
+    for reading in ordered:
+        previous = joined[-1] if joined else None
+        if previous is not None and previous.number.isdigit() and _beside(reading.blob, previous.blob):
+            joined[-1] = MarkReading(
+                blob=Blob(*ink_union(previous.blob, reading.blob)),
+                number=previous.number + reading.number,
+                glyph_confidence=min(previous.glyph_confidence, reading.glyph_confidence),
+            )
+        else:
+            joined.append(reading)
+    return joined

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import random
 import subprocess
 from functools import lru_cache
@@ -35,7 +36,7 @@ from sklearn.datasets import load_digits  # type: ignore[import-untyped]
 from sklearn.neural_network import MLPClassifier  # type: ignore[import-untyped]
 
 from ocr.digits import CLASSES, MODEL_PATH, OTHER
-from ocr.mark import Blob, find_blobs, glyph_features, split_glyphs
+from ocr.mark import Blob, Corner, find_blobs, find_corner_blobs, glyph_features, split_glyphs
 from ocr.raster import render_page
 
 # Letters that never stand for a digit or a suffix: header and body text in the corner.
@@ -183,7 +184,8 @@ def _bundled_handwriting(
 
 def _dossier_samples(folder: Path) -> tuple[np.ndarray, list[str]]:
     """Glyphs of generated dossiers: the mark labelled from the ground truth, other blobs OTHER."""
-    rows, labels = [], []
+    rows: list[np.ndarray] = []
+    labels: list[str] = []
     for truth_path in sorted(folder.glob("*.json")):
         truth = json.loads(truth_path.read_text(encoding="utf-8"))
         for page in truth["pages"]:
@@ -193,22 +195,43 @@ def _dossier_samples(folder: Path) -> tuple[np.ndarray, list[str]]:
             # Turned upright as ocr.orientation.upright does (content stored turned clockwise).
             gray = np.asarray(image.rotate(page["rotation"], expand=True).convert("L"))
             printed = page["sheet_number_printed"]
-            mark_box = _upright_box(page) if printed else None
-            for blob in find_blobs(gray):
-                glyphs = split_glyphs(blob.ink)
-                if not glyphs:
-                    continue
-                if mark_box is not None and _overlaps(blob, mark_box):
-                    if len(glyphs) == len(printed):
-                        rows.append(glyph_features(glyphs))
-                        labels.extend(printed.lower())
-                else:
-                    rows.append(glyph_features(glyphs))
-                    labels.extend(OTHER * len(glyphs))
+            _label_blobs(find_blobs(gray), printed, upright_box(page) if printed else None, rows, labels)
     return (np.concatenate(rows) if rows else np.zeros((0, 0), np.float32)), labels
 
 
-def _upright_box(page: dict) -> tuple[int, int, int, int]:
+def _crop_samples(path: Path) -> tuple[np.ndarray, list[str]]:
+    """Like `_dossier_samples`, from corners cached by `bench/sheet_crops.py build` (no rendering)."""
+    rows: list[np.ndarray] = []
+    labels: list[str] = []
+    for item in pickle.loads(path.read_bytes()):
+        corner = Corner(gray=item["gray"], left=item["left"], px_per_mm=item["px_per_mm"])
+        _label_blobs(find_corner_blobs(corner), item["printed"], item["mark_box"], rows, labels)
+    return (np.concatenate(rows) if rows else np.zeros((0, 0), np.float32)), labels
+
+
+def _label_blobs(
+    blobs: list[Blob],
+    printed: str | None,
+    mark_box: tuple[int, int, int, int] | None,
+    rows: list[np.ndarray],
+    labels: list[str],
+) -> None:
+    """Append the glyphs of a corner's blobs: the mark's labelled from what was printed when it cuts into
+    as many glyphs as were printed (else left out), every other blob's as OTHER."""
+    for blob in blobs:
+        glyphs = split_glyphs(blob.ink)
+        if not glyphs:
+            continue
+        if printed and mark_box is not None and _overlaps(blob, mark_box):
+            if len(glyphs) == len(printed):
+                rows.append(glyph_features(glyphs))
+                labels.extend(printed.lower())
+        else:
+            rows.append(glyph_features(glyphs))
+            labels.extend(OTHER * len(glyphs))
+
+
+def upright_box(page: dict) -> tuple[int, int, int, int]:
     """The ground-truth mark box turned with the page to upright (counter-clockwise by rotation)."""
     x0, y0, x1, y1 = page["sheet_number_bbox"]
     width, height = page["width_px"], page["height_px"]
@@ -233,6 +256,7 @@ def build_training_set(
     seed: int,
     bundled_limit: int | None = None,
     font_exclude: tuple[str, ...] = (),
+    crops: tuple[Path, ...] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Feature rows and class indices of every training glyph."""
     rng, nprng = random.Random(seed), np.random.default_rng(seed)
@@ -254,8 +278,7 @@ def build_training_set(
     handwriting, digit_labels = _bundled_handwriting(rng, nprng, bundled_limit)
     parts.append(handwriting)
     labels.extend(digit_labels)
-    for folder in dossiers:
-        features, classes = _dossier_samples(folder)
+    for features, classes in [*map(_dossier_samples, dossiers), *map(_crop_samples, crops)]:
         if classes:
             parts.append(features)
             labels.extend(classes)
@@ -296,13 +319,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--marks", type=int, default=24000, help="rendered numbers and words")
     parser.add_argument("--dossiers", type=Path, action="append", default=[], help="folder of generated dossiers")
+    parser.add_argument(
+        "--crops", type=Path, action="append", default=[], help="corners cached by bench/sheet_crops.py build"
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
         "--font-exclude", action="append", default=[], help="skip fonts whose path contains this (repeatable)"
     )
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args()
-    features, targets = build_training_set(args.marks, args.dossiers, args.seed, font_exclude=tuple(args.font_exclude))
+    features, targets = build_training_set(
+        args.marks, args.dossiers, args.seed, font_exclude=tuple(args.font_exclude), crops=tuple(args.crops)
+    )
     counts = np.bincount(targets, minlength=len(CLASSES))
     print(f"{len(targets)} glyphs: " + " ".join(f"{name}={count}" for name, count in zip(CLASSES, counts, strict=True)))
     model = train(features, targets, args.seed)

@@ -12,8 +12,8 @@ indexes built with another version are rebuilt.
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 ANALYZER_VERSION = 1
 
@@ -27,19 +27,22 @@ _SYLLABLE = re.compile(r"[^\W\d_]+")
 # whole run as one extra token besides its parts.
 _WORD = re.compile(r"[^\W_]+(?:[/\-._\u2010\u2011][^\W_]+)*")
 _PART = re.compile(r"[^\W_]+")
+_CONNECTOR = re.compile(r"[/\-._\u2010\u2011]")
 
 
-@dataclass(frozen=True)
-class Span:
-    """A normalised token and where it sits in the NFC form of the analysed text."""
+class Span(NamedTuple):
+    """A normalised token and where it sits in the NFC form of the analysed text.
+
+    Named tuples rather than dataclasses: a page makes hundreds of them, and indexing a million pages
+    spends its time here (a frozen dataclass is several times slower to build).
+    """
 
     token: str
     start: int
     end: int
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     """A word of the text: `parts` are its syllables; `whole` differs from them only for identifiers."""
 
     whole: Span
@@ -61,8 +64,10 @@ def fold(text: str) -> str:
     return strip_marks(normalise(text))
 
 
+@lru_cache(maxsize=131072)
 def strip_marks(normalised: str) -> str:
-    """Remove diacritics from text that is already normalised (cheaper than `fold`)."""
+    """Remove diacritics from text that is already normalised (cheaper than `fold`); cached, since
+    indexing calls it for every token and a language has far fewer distinct tokens than a page has words."""
     bare = "".join(c for c in unicodedata.normalize("NFD", normalised) if not unicodedata.combining(c))
     return unicodedata.normalize("NFC", bare.replace("đ", "d"))
 
@@ -86,24 +91,23 @@ def words(text: str) -> list[Word]:
     """
     nfc = unicodedata.normalize("NFC", text)
     normalised = normalise(nfc)
-    if len(normalised) == len(nfc):
+    same_length = len(normalised) == len(nfc)
 
-        def token(start: int, end: int) -> str:
-            return normalised[start:end]
-    else:
-
-        def token(start: int, end: int) -> str:
-            return normalise(nfc[start:end])
+    def token(start: int, end: int) -> str:
+        return normalised[start:end] if same_length else normalise(nfc[start:end])
 
     found: list[Word] = []
     for match in _WORD.finditer(nfc):
-        start = match.start()
+        start, end = match.span()
+        if _CONNECTOR.search(nfc, start, end) is None:  # most words: one syllable, no parts to find
+            single = Span(token(start, end), start, end)
+            found.append(Word(single, (single,)))
+            continue
         parts = tuple(
             Span(token(start + part.start(), start + part.end()), start + part.start(), start + part.end())
             for part in _PART.finditer(match.group())
         )
-        whole = Span(token(start, match.end()), start, match.end()) if len(parts) > 1 else parts[0]
-        found.append(Word(whole, parts))
+        found.append(Word(Span(token(start, end), start, end), parts))
     return found
 
 

@@ -93,3 +93,15 @@ class DossierResult:
     dossiers: list[DossierHit]
     has_more: bool
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+
+
+SUGGESTION_KINDS = ("subject_name", "tax_code", "case_number")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A value of a case field that starts with what the user typed, and how many in-scope dossiers have it."""
+
+    kind: str  # one of SUGGESTION_KINDS
+    value: str  # as entered on the case ("Công ty TNHH Minh Phát", "0101234567-001", "05/LCI")
+    dossiers: int

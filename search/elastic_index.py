@@ -27,21 +27,35 @@ from elasticsearch import BadRequestError, Elasticsearch
 from search.analyzer import ANALYZER_VERSION, strip_marks, words
 from search.documents import (
     FACETS,
+    SUGGESTION_KINDS,
     DossierHit,
     DossierResult,
     FacetCount,
     PageDocument,
     PageHit,
     SearchResult,
+    Suggestion,
 )
-from search.fields import day_number, facet_value, path_segments, scope_term
-from search.query import Conjunction, Disjunction, Exclusion, Highlight, Node, Phrase, Term, highlight_for, parse
+from search.fields import day_number, facet_value, path_segments, scope_term, suggestion_key, suggestion_keys
+from search.query import (
+    Conjunction,
+    Disjunction,
+    Exclusion,
+    Highlight,
+    Node,
+    Phrase,
+    Term,
+    highlight_for,
+    parse,
+    plain_terms,
+)
 from search.request import SearchFilters, SearchRequest
 from search.snippet import build_snippet
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_TOKEN_CHARS = 100  # as in Tantivy: longer "words" are OCR noise
 FACET_SIZE = 50
+MIN_SUGGEST_CHARS = 2
 MAX_RESULT_WINDOW = 1_000_000  # dossier groups one can page through (Elasticsearch's default is 10,000)
 EXACT_CARDINALITY_BELOW = 40_000  # the largest precision_threshold: dossier counts are exact below it
 _STORED = ["dossier_id", "page", "case_number", "unit_code", "body"]
@@ -82,6 +96,12 @@ TEMPLATE: dict[str, Any] = {
             "text_ids": _FOLDED_TEXT,
             "meta": {**_FOLDED_TEXT, "position_increment_gap": 100},
             "meta_ids": _FOLDED_TEXT,
+            "subject_name": _KEYWORD,
+            "tax_code": _KEYWORD,
+            # search.fields.suggestion_keys of the case fields, matched by prefix for suggestions
+            "suggest_subject_name": _KEYWORD,
+            "suggest_tax_code": _KEYWORD,
+            "suggest_case_number": _KEYWORD,
         },
     },
 }
@@ -175,6 +195,48 @@ class ElasticIndex:
             facets=_facets(aggregations) if request.facets and total_pages else {},
         )
 
+    def suggest(self, prefix: str, scope: str | None, limit: int = 10) -> list[Suggestion]:
+        typed = suggestion_key(prefix)
+        if len(typed) < MIN_SUGGEST_CHARS:
+            return []
+        response = self._open().msearch(searches=suggest_searches(self.name, typed, scope, limit))
+        found = []
+        for kind, answer in zip(SUGGESTION_KINDS, response["responses"], strict=True):
+            values = [
+                Suggestion(kind, str(bucket["key"]), bucket["dossiers"]["value"])
+                for bucket in answer["aggregations"]["values"]["buckets"]
+            ]
+            found += sorted(values, key=lambda suggestion: (-suggestion.dossiers, suggestion.value))
+        return found
+
+    def did_you_mean(self, query: str, scope: str | None) -> str | None:
+        """Elasticsearch's term suggester on the page text (folded), for a query of plain words that finds
+        nothing in scope; the rewritten query is checked to find something in scope before it is offered."""
+        terms = plain_terms(parse(query))
+        if not terms or self._count(query, scope):
+            return None
+        folded = " ".join(strip_marks(token) for token in terms)
+        response = self._open().search(
+            index=self.name,
+            size=0,
+            query={"bool": {"filter": filter_clauses(scope, SearchFilters())}},
+            suggest={"words": {"text": folded, "term": {"field": "text", "analyzer": "hoso_exact", "size": 1}}},
+        )
+        corrected = []
+        for token, entry in zip(terms, response["suggest"]["words"], strict=True):
+            options = entry["options"]
+            corrected.append(options[0]["text"] if options else token)
+        suggestion = " ".join(corrected)
+        if corrected == terms or not self._count(suggestion, scope):
+            return None
+        return suggestion
+
+    def _count(self, query: str, scope: str | None) -> int:
+        node = parse(query)
+        if node is None:
+            return 0
+        return int(self._open().count(index=self.name, query=filtered_query(node, scope, SearchFilters()))["count"])
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
@@ -213,7 +275,32 @@ def to_source(page: PageDocument) -> dict[str, Any]:
             source[name] = value
     if page.doc_date is not None:
         source |= {"year": page.doc_date.year, "day": day_number(page.doc_date)}
+    for kind in SUGGESTION_KINDS:
+        value = getattr(page, kind)
+        if value and kind != "case_number":  # case_number is stored above for every page
+            source[kind] = value
+        keys = suggestion_keys(kind, value)
+        if keys:
+            source[f"suggest_{kind}"] = keys
     return source
+
+
+def suggest_searches(index: str, typed: str, scope: str | None, limit: int) -> list[dict[str, Any]]:
+    """One multi-search header and body per suggested field: a prefix on its keys, in scope, its values
+    counted in dossiers."""
+    searches: list[dict[str, Any]] = []
+    for kind in SUGGESTION_KINDS:
+        query = {
+            "bool": {"must": [{"prefix": {f"suggest_{kind}": typed}}], "filter": filter_clauses(scope, SearchFilters())}
+        }
+        aggregation = {
+            "terms": {"field": kind, "size": limit},
+            "aggs": {
+                "dossiers": {"cardinality": {"field": "dossier_id", "precision_threshold": EXACT_CARDINALITY_BELOW}}
+            },
+        }
+        searches += [{"index": index}, {"size": 0, "query": query, "aggs": {"values": aggregation}}]
+    return searches
 
 
 def _streams(text: str) -> tuple[str, str]:

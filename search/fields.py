@@ -9,6 +9,8 @@ import hashlib
 import unicodedata
 from datetime import date
 
+from search.analyzer import strip_marks, words
+
 MAX_FACET_VALUE_CHARS = 200
 
 
@@ -37,3 +39,25 @@ def facet_value(text: str) -> str:
 def dossier_key(dossier_id: str) -> int:
     """A 64-bit number per dossier id, so hits can be grouped from a numeric column without loading them."""
     return int.from_bytes(hashlib.blake2b(dossier_id.encode(), digest_size=8).digest(), "big")
+
+
+def suggestion_key(text: str) -> str:
+    """What a typed prefix is compared with: folded syllables joined by single spaces.
+
+    "Công ty TNHH Minh Phát" -> "cong ty tnhh minh phat", "0101234567-001" -> "0101234567 001", so
+    diacritics, case and punctuation never decide whether a name is suggested.
+    """
+    return " ".join(strip_marks(part.token) for word in words(text) for part in word.parts)
+
+
+def suggestion_keys(kind: str, value: str) -> list[str]:
+    """The keys a case field is suggested under. A business name has its key from each word on, so
+    "minh ph" suggests "Công ty TNHH Minh Phát" as "cong ty" does; a tax code or case number only its
+    whole key, so "001" does not list every branch."""
+    key = suggestion_key(value)
+    if not key:
+        return []
+    if kind != "subject_name":
+        return [key]
+    syllables = key.split(" ")
+    return [" ".join(syllables[start:]) for start in range(len(syllables))]

@@ -7,7 +7,7 @@ Backends (Tantivy embedded, Elasticsearch at scale) are chosen by configuration;
 from collections.abc import Sequence
 from typing import Protocol
 
-from search.documents import DossierResult, PageDocument, SearchResult
+from search.documents import DossierResult, PageDocument, SearchResult, Suggestion
 from search.request import SearchRequest
 
 
@@ -36,6 +36,18 @@ class SearchIndex(Protocol):
         Scope and filters apply before anything is counted: totals, facets and groups never include
         a page outside them.
         """
+        ...
+
+    def suggest(self, prefix: str, scope: str | None, limit: int = 10) -> list[Suggestion]:
+        """Business names, tax codes and case numbers of in-scope dossiers that start with `prefix`.
+
+        Compared after `search.fields.suggestion_key` (no diacritics, case or punctuation); a name is
+        also found by the start of any of its words. At most `limit` per kind, most dossiers first.
+        """
+        ...
+
+    def did_you_mean(self, query: str, scope: str | None) -> str | None:
+        """A query of close words that finds pages in scope, for a query of plain words that finds none."""
         ...
 
     def clear(self) -> None:

@@ -102,6 +102,16 @@ def parse(query: str) -> Node | None:
     return node
 
 
+def plain_terms(node: Node | None) -> list[str]:
+    """The tokens of a query made only of plain words (ANDed, no prefix, phrase or operator), else []:
+    the kind of query a "did you mean" can rewrite word by word."""
+    if isinstance(node, Term) and not node.prefix:
+        return [node.token]
+    if isinstance(node, Conjunction) and all(isinstance(c, Term) and not c.prefix for c in node.clauses):
+        return [clause.token for clause in node.clauses if isinstance(clause, Term)]
+    return []
+
+
 def highlight_for(node: Node | None) -> Highlight:
     """The tokens to mark in snippets: every term and phrase of the query that is not excluded."""
     exact: set[str] = set()

@@ -13,11 +13,13 @@ index was built with; opening an index built differently discards it and starts 
 then True and the caller reindexes).
 """
 
+import difflib
 import json
 import logging
 import os
 import shutil
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,8 +29,25 @@ import tantivy
 from tantivy import DocAddress, FieldType, Occur, PreTokenizedString, Query, Token
 
 from search.analyzer import ANALYZER_VERSION, Span, strip_marks, words
-from search.documents import DossierHit, DossierResult, FacetCount, PageDocument, PageHit, SearchResult
-from search.fields import day_number, dossier_key, facet_value, path_segments, scope_term
+from search.documents import (
+    SUGGESTION_KINDS,
+    DossierHit,
+    DossierResult,
+    FacetCount,
+    PageDocument,
+    PageHit,
+    SearchResult,
+    Suggestion,
+)
+from search.fields import (
+    day_number,
+    dossier_key,
+    facet_value,
+    path_segments,
+    scope_term,
+    suggestion_key,
+    suggestion_keys,
+)
 from search.locking import exclusive_lock
 from search.query import (
     Conjunction,
@@ -40,13 +59,14 @@ from search.query import (
     Term,
     highlight_for,
     parse,
+    plain_terms,
 )
 from search.request import SearchFilters, SearchRequest
 from search.snippet import build_snippet
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LAYOUT_FILE = "hoso-search.json"
 LOCK_FILE = "hoso-writer.lock"
 WRITER_HEAP_BYTES = 50_000_000
@@ -61,7 +81,9 @@ _FIELDS: dict[str, str] = {
     "dossier_id": "stored_fast_keyword",  # fast: dossiers are counted per query and per facet value
     "dossier_key": "fast_number",  # search.fields.dossier_key: hits are grouped without loading them
     "page": "stored_number",
-    "case_number": "stored_keyword",
+    "case_number": "stored_fast_keyword",  # fast: suggestions list case numbers
+    "subject_name": "fast_keyword",  # the business as entered on the case: suggestions list it
+    "tax_code": "fast_keyword",
     "unit_code": "stored_fast_keyword",
     "scope": "keyword",  # every ancestor of unit_path: "VN", "VN/LCI", "VN/LCI/LCI-D1"
     "doc_type": "fast_keyword",
@@ -74,12 +96,18 @@ _FIELDS: dict[str, str] = {
     "text_folded": "tokens",
     "meta_exact": "tokens",  # subject name, tax code, document type, violation, case number
     "meta_folded": "tokens",
+    # search.fields.suggestion_keys of the case fields, matched by prefix: what the search box suggests
+    "suggest_subject_name": "keyword",
+    "suggest_tax_code": "keyword",
+    "suggest_case_number": "keyword",
 }
 _EXACT_FIELDS = ("text_exact", "meta_exact")
 # Exact twice folded: a page matching with the right diacritics scores both, ahead of folded-only ones.
 _FIELD_BOOSTS = (("text_exact", 2.0), ("text_folded", 1.0), ("meta_exact", 1.0), ("meta_folded", 0.5))
 # facet name -> indexed field
 _FACET_FIELDS = {"unit": "unit_code", "year": "year", "doc_type": "doc_type", "violation": "violation"}
+MIN_SUGGEST_CHARS = 2
+_DID_YOU_MEAN_PAGES = 20  # pages read for the words a misspelt term is close to
 
 
 class TantivyIndex:
@@ -159,12 +187,86 @@ class TantivyIndex:
             facets=_facets(searcher, compiled) if request.facets and total_pages else {},
         )
 
+    def suggest(self, prefix: str, scope: str | None, limit: int = 10) -> list[Suggestion]:
+        typed = suggestion_key(prefix)
+        if len(typed) < MIN_SUGGEST_CHARS:
+            return []
+        searcher = self._searcher()
+        found = []
+        for kind in SUGGESTION_KINDS:
+            matching = Query.fuzzy_term_query(self._schema, f"suggest_{kind}", typed, distance=0, prefix=True)
+            compiled = self._restricted(matching, scope, SearchFilters())
+            counted = searcher.aggregate(
+                compiled,
+                {
+                    "values": {
+                        "terms": {"field": kind, "size": limit},
+                        "aggs": {"dossiers": {"cardinality": {"field": "dossier_id"}}},
+                    }
+                },
+            )
+            values = [
+                Suggestion(kind, str(bucket["key"]), round(bucket["dossiers"]["value"]))
+                for bucket in counted["values"]["buckets"]
+            ]
+            found += sorted(values, key=lambda suggestion: (-suggestion.dossiers, suggestion.value))
+        return found
+
+    def did_you_mean(self, query: str, scope: str | None) -> str | None:
+        """Each plain word that finds nothing in scope replaced by the closest word of the pages a Tantivy
+        fuzzy query (Levenshtein automaton, distance 1, or 2 from six letters) finds in scope.
+
+        Tantivy cannot list the terms an automaton matched, so the pages it finds are read and their words
+        ranked by `difflib` similarity to the typed one; the word is taken in its most frequent written form.
+        """
+        terms = plain_terms(parse(query))
+        if not terms:
+            return None
+        searcher = self._searcher()
+        corrected = []
+        for token in terms:
+            if self._count(searcher, Term(token), scope):
+                corrected.append(token)
+                continue
+            replacement = self._closest_word(searcher, token, scope)
+            if replacement is None:
+                return None
+            corrected.append(replacement)
+        suggestion = " ".join(corrected)
+        if corrected == terms or not self._count(searcher, parse(suggestion), scope):
+            return None
+        return suggestion
+
     def close(self) -> None:
         self._index = None
 
+    def _count(self, searcher: tantivy.Searcher, node: Node | None, scope: str | None) -> int:
+        if node is None:
+            return 0
+        found = searcher.search(self._filtered(node, scope, SearchFilters()), limit=1, count=True)
+        return int(found.count)  # type: ignore[attr-defined]  # missing from tantivy's stub, present at runtime
+
+    def _closest_word(self, searcher: tantivy.Searcher, token: str, scope: str | None) -> str | None:
+        folded = strip_marks(token)
+        fuzzy = Query.fuzzy_term_query(
+            self._schema, "text_folded", folded, distance=2 if len(folded) >= 6 else 1, transposition_cost_one=True
+        )
+        found = searcher.search(self._restricted(fuzzy, scope, SearchFilters()), limit=_DID_YOU_MEAN_PAGES)
+        written: dict[str, Counter[str]] = {}
+        for _, address in found.hits:
+            body = bytes(searcher.doc(address).to_dict()["body"][0]).decode()
+            for word in words(body):
+                for part in word.parts:
+                    written.setdefault(strip_marks(part.token), Counter())[part.token] += 1
+        close = difflib.get_close_matches(folded, [word for word in written if word != folded], n=1, cutoff=0.5)
+        return written[close[0]].most_common(1)[0][0] if close else None
+
     def _filtered(self, node: Node, scope: str | None, filters: SearchFilters) -> Query:
         """The compiled query with the scope and every filter as required, zero-scored clauses."""
-        clauses = [(Occur.Must, _compile(self._schema, node))]
+        return self._restricted(_compile(self._schema, node), scope, filters)
+
+    def _restricted(self, query: Query, scope: str | None, filters: SearchFilters) -> Query:
+        clauses = [(Occur.Must, query)]
         clauses += [
             (Occur.Must, Query.const_score_query(clause, 0.0)) for clause in _filters(self._schema, scope, filters)
         ]
@@ -274,9 +376,14 @@ def _to_document(page: PageDocument) -> tantivy.Document:
         ("doc_type", page.doc_type),
         ("violation", facet_value(page.violation)),
         ("status", page.status),
+        ("subject_name", page.subject_name),
+        ("tax_code", page.tax_code),
     ):
         if value:
             document.add_text(name, value)
+    for kind in SUGGESTION_KINDS:
+        for key in suggestion_keys(kind, getattr(page, kind)):
+            document.add_text(f"suggest_{kind}", key)
     if page.doc_date is not None:
         document.add_unsigned("year", page.doc_date.year)
         document.add_unsigned("day", day_number(page.doc_date))

@@ -10,7 +10,22 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from archive.runtime import Runtime, current_runtime
-from archive.web import api, audit_log, auth, errors, filters, handover, language, pages
+from archive.web import (
+    account,
+    admin,
+    api,
+    audit_log,
+    auth,
+    cases,
+    errors,
+    filters,
+    handover,
+    language,
+    layout,
+    page_images,
+    pages,
+    reports,
+)
 from archive.web.context import QUEUE_KEY, RUNTIME_KEY, close_db
 from archive.web.upload import SpoolingRequest
 from ingest.queue import JobQueue
@@ -40,13 +55,19 @@ def create_app(runtime: Runtime | None = None, queue: JobQueue | None = None) ->
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)
     language.register(app)
+    layout.register(app)
     errors.register(app)
     filters.register(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(page_images.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(handover.api_bp)
     handover.register(app)
     app.register_blueprint(audit_log.bp)
     app.register_blueprint(audit_log.api_bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(account.bp)
+    reports.register(app)
+    cases.register(app)
     return app

@@ -1,5 +1,6 @@
-"""The handover in the web app: the archivist's queue, the submit/accept/reject forms, the corrected-scan upload,
-the annex V documents of a batch, and the same steps as JSON under /api/v1.
+"""The handover in the web app: the queue (the team leader's proposals, the archivist's submissions), the
+submit/approve/return/accept/reject forms, the corrected-scan upload, the annex V documents of a batch, and the
+same steps as JSON under /api/v1.
 
 Every step goes through ``archive.handover``, which checks role, scope and state and writes the audit entry;
 this module only reads forms and shapes responses. A refused step is an error page (or JSON) with the
@@ -27,6 +28,7 @@ api_bp = Blueprint("handover_api", __name__, url_prefix="/api/v1")
 
 STATE_VI = {
     "draft": "Chưa nộp lưu",
+    "proposed": "Chờ đội trưởng duyệt",
     "submitted": "Đã nộp, chờ tiếp nhận",
     "accepted": "Đã tiếp nhận vào lưu trữ",
     "rejected": "Bị trả lại",
@@ -68,7 +70,9 @@ def queue() -> str:
     batches = workflow.batches_for(session, user)
     return render_template(
         "handover/queue.html",
-        waiting=waiting,
+        proposed=[dossier for dossier in waiting if dossier.handover_state == "proposed"],
+        waiting=[dossier for dossier in waiting if dossier.handover_state == "submitted"],
+        can_approve=user.role in workflow.APPROVER_ROLES,
         can_decide=user.role in workflow.DECIDER_ROLES,
         batches=[(batch, workflow.batch_dossiers(session, batch.id)) for batch in batches],
         documents=DOCUMENT_TITLES_VI,
@@ -79,10 +83,42 @@ def _back_to(dossier_id: str) -> Response:
     return redirect(url_for("pages.dossier", dossier_id=dossier_id), code=303)
 
 
+def _ticked(step: str) -> list[str]:
+    """The dossiers ticked in the queue, or the one of a dossier page's form."""
+    dossier_ids = request.form.getlist("dossier_id")
+    if not dossier_ids:
+        raise workflow.HandoverRefused(f"Tick at least one dossier to {step}.")
+    return dossier_ids
+
+
+def _back_from_ticked(dossier_ids: list[str]) -> Response:
+    """Back to the dossier page a single one came from, else to the queue."""
+    return _back_to(dossier_ids[0]) if len(dossier_ids) == 1 else redirect(url_for("handover.queue"), code=303)
+
+
 @bp.post("/dossiers/<dossier_id>/handover/submit")
 def submit(dossier_id: str) -> Response:
-    workflow.submit(context.db(), _actor(), dossier_id, request.form.get("explanation", ""))
-    flash("Đã nộp hồ sơ để lưu trữ tiếp nhận.", "info")
+    dossier = workflow.submit(context.db(), _actor(), dossier_id, request.form.get("explanation", ""))
+    if dossier.handover_state == "proposed":
+        flash("Đã nộp hồ sơ; chờ đội trưởng duyệt trước khi chuyển lưu trữ.", "info")
+    else:
+        flash("Đã nộp hồ sơ để lưu trữ tiếp nhận.", "info")
+    return _back_to(dossier_id)
+
+
+@bp.post("/handover/approve")
+def approve() -> Response:
+    """Approve the proposals ticked in the queue (or the one of a dossier page): they go to the archivist."""
+    dossier_ids = _ticked("approve")
+    workflow.approve(context.db(), _actor(), dossier_ids)
+    flash(f"Đã duyệt {len(dossier_ids)} hồ sơ; hồ sơ đã chuyển lưu trữ tiếp nhận.", "info")
+    return _back_from_ticked(dossier_ids)
+
+
+@bp.post("/dossiers/<dossier_id>/handover/return")
+def send_back(dossier_id: str) -> Response:
+    workflow.send_back(context.db(), _actor(), dossier_id, request.form.get("reason", ""))
+    flash("Đã trả lại hồ sơ cho cán bộ.", "info")
     return _back_to(dossier_id)
 
 
@@ -96,14 +132,10 @@ def reject(dossier_id: str) -> Response:
 @bp.post("/handover/accept")
 def accept() -> Response:
     """Accept the dossiers ticked in the queue (or the one of a dossier page) as one batch."""
-    dossier_ids = request.form.getlist("dossier_id")
-    if not dossier_ids:
-        raise workflow.HandoverRefused("Tick at least one dossier to accept.")
+    dossier_ids = _ticked("accept")
     batch = workflow.accept(context.db(), _actor(), dossier_ids, request.form.get("retention", ""))
     flash(f"Đã tiếp nhận {len(dossier_ids)} hồ sơ (lần giao nhận số {batch.id}).", "info")
-    if len(dossier_ids) == 1:
-        return _back_to(dossier_ids[0])
-    return redirect(url_for("handover.queue"), code=303)
+    return _back_from_ticked(dossier_ids)
 
 
 @bp.post("/dossiers/<dossier_id>/handover/new-version")
@@ -158,20 +190,24 @@ def api_state(dossier_id: str) -> dict[str, Any]:
 
 @api_bp.post("/dossiers/<dossier_id>/handover")
 def api_step(dossier_id: str) -> dict[str, Any]:
-    """``action`` submit|accept|reject; ``reason`` (the explanation for submit); ``retention`` for accept."""
+    """``action`` submit|approve|return|accept|reject; ``reason`` (the explanation for submit); ``retention``."""
     payload = _payload()
     action = str(payload.get("action", ""))
     reason = str(payload.get("reason", ""))
     session = context.db()
     if action == "submit":
         dossier = workflow.submit(session, _actor(), dossier_id, reason)
+    elif action == "approve":
+        dossier = workflow.approve(session, _actor(), [dossier_id])[0]
+    elif action == "return":
+        dossier = workflow.send_back(session, _actor(), dossier_id, reason)
     elif action == "reject":
         dossier = workflow.reject(session, _actor(), dossier_id, reason)
     elif action == "accept":
         batch = workflow.accept(session, _actor(), [dossier_id], str(payload.get("retention", "")))
         dossier = workflow.batch_dossiers(session, batch.id)[0]
     else:
-        raise BadRequest("`action` must be one of submit, accept, reject.")
+        raise BadRequest("`action` must be one of submit, approve, return, accept, reject.")
     return _state(dossier)
 
 

@@ -71,13 +71,32 @@ class ArchivedElsewhere(IngestError):
     remedy_vi = "Liên hệ đơn vị đang quản lý hồ sơ hoặc quản trị hệ thống."
 
 
-def upload(user: User, file: FileStorage | None, case_number: str, unit_code: str) -> tuple[Dossier, bool]:
+class UnknownCase(IngestError):
+    """Also what a user outside the case's unit subtree gets, as for dossiers."""
+
+    code = "unknown_case"
+    http_status = 404
+    detail = "No such case in your units."
+    message_vi = "Không tìm thấy vụ việc trong phạm vi đơn vị của bạn."
+    remedy_vi = "Chọn vụ việc từ danh sách Vụ việc, hoặc nhập số vụ việc và đơn vị."
+
+
+def upload(
+    user: User, file: FileStorage | None, case_number: str, unit_code: str, case_id: int | None = None
+) -> tuple[Dossier, bool]:
     """Submit an uploaded file for ``unit_code`` on behalf of ``user``; (dossier, created) as ``submit``.
 
-    Without a unit code, a team member's upload goes to their own team: that is who scans it."""
+    ``case_id`` names an existing case instead of its number and unit (an upload from the case's page).
+    A number without such a case makes one, as scanner stations expect. Without a unit code, a team
+    member's upload goes to their own team: that is who scans it."""
     if file is None:
         raise MissingFile()
     session = context.db()
+    if case_id is not None:
+        case = session.get(Case, case_id)
+        if case is None or not covers(user, case.unit.path):
+            raise UnknownCase(f"No case {case_id} in your units.")
+        case_number, unit_code = case.case_number, case.unit.code
     if not unit_code and user.unit.level == "team":
         unit_code = user.unit.code
     unit = session.scalar(select(Unit).where(Unit.code == unit_code))

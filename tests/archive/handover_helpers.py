@@ -29,6 +29,9 @@ EXTRA_USERS = (
     ("canbo_qni", "officer", "QNI-D1"),
     ("luutru_qni", "archivist", "QNI"),
     ("luutru_doi", "archivist", "LCI-D1"),
+    ("doitruong_d2", "team_leader", "LCI-D2"),  # the leader of another team of the same province
+    ("doitruong_lci", "team_leader", "LCI"),  # a leader placed above the teams
+    ("doitruong_qni", "team_leader", "QNI-D1"),
 )
 
 

@@ -1,5 +1,6 @@
-"""The handover workflow without the web: who may take which step, the states, versions, the audit trail,
-and the annex V documents of a batch read back with pdftotext."""
+"""The handover workflow without the web: who may take which step (the officer proposes, the team leader
+approves or returns, the archivist accepts or rejects), the states, versions, the audit trail, and the
+annex V documents of a batch read back with pdftotext."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import shutil
 import subprocess
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,9 @@ from archive import audit
 from archive import handover as workflow
 from archive.cli import main
 from archive.handover_documents import handover_record_pdf, summarise_batch, table_of_contents_pdf
-from archive.models import AuditEntry, Dossier, HandoverBatch, User
+from archive.models import AuditEntry, Dossier, HandoverBatch, Unit, User
+from archive.report_periods import parse_period
+from archive.report_queries import scan_figures
 from archive.runtime import Runtime
 from archive.storage import file_sha256
 from ingest import pipeline
@@ -52,9 +56,13 @@ def trail(runtime: Runtime) -> list[tuple[str, str, str]]:
         return [(entry.actor, entry.action, entry.target_id) for entry in entries]
 
 
-def test_submit_accept_archives_the_dossier_with_the_cover_retention_and_an_audit_trail(runtime: Runtime) -> None:
+def test_submit_approve_accept_archives_the_dossier_with_the_cover_retention_and_an_audit_trail(
+    runtime: Runtime,
+) -> None:
     dossier_id = plant(runtime, "LCI-D1", "12/QĐ-XPHC")
     act(runtime, "canbo", "submit", dossier_id)
+    assert state_of(runtime, dossier_id).handover_state == "proposed"
+    act(runtime, "doitruong", "approve", [dossier_id])
     assert state_of(runtime, dossier_id).handover_state == "submitted"
     batch = act(runtime, "luutru", "accept", [dossier_id])
     assert isinstance(batch, HandoverBatch)
@@ -62,7 +70,11 @@ def test_submit_accept_archives_the_dossier_with_the_cover_retention_and_an_audi
     assert (accepted.handover_state, accepted.retention, accepted.handover_batch_id) == ("accepted", "20 năm", batch.id)
     assert accepted.submitted_at is not None and accepted.decided_at is not None
     assert workflow.is_archived(accepted)
-    assert trail(runtime) == [("canbo", "handover.submit", dossier_id), ("luutru", "handover.accept", dossier_id)]
+    assert trail(runtime) == [
+        ("canbo", "handover.submit", dossier_id),
+        ("doitruong", "handover.approve", dossier_id),
+        ("luutru", "handover.accept", dossier_id),
+    ]
     with runtime.sessions() as session:
         entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()[-1]
         assert entry.remote_addr == "192.0.2.7" and entry.unit_path == "VN/LCI/LCI-D1"
@@ -126,12 +138,19 @@ def test_only_the_team_submits(runtime: Runtime, username: str, refusal: type[Ex
     ],
 )
 def test_only_the_archivist_above_the_team_decides(runtime: Runtime, username: str, refusal: type[Exception]) -> None:
-    dossier_id = plant(runtime, "LCI-D1", "16/QĐ-XPHC", state="submitted")
-    with pytest.raises(refusal):
-        act(runtime, username, "accept", [dossier_id])
-    with pytest.raises(refusal):
-        act(runtime, username, "reject", dossier_id, "Thiếu trang bìa")
-    assert state_of(runtime, dossier_id).handover_state == "submitted"
+    assert_refused(runtime, username, refusal, "submitted", ("accept", "reject"))
+
+
+def assert_refused(
+    runtime: Runtime, username: str, refusal: type[Exception], state: str, steps: tuple[str, str]
+) -> None:
+    """``username`` takes neither step (one on a list of dossiers, one with a reason); nothing changes."""
+    dossier_id = plant(runtime, "LCI-D1", "16/QĐ-XPHC", state=state)
+    for step, args in zip(steps, (([dossier_id],), (dossier_id, "Thiếu trang bìa")), strict=True):
+        with pytest.raises(refusal):
+            act(runtime, username, step, *args)
+    assert state_of(runtime, dossier_id).handover_state == state
+    assert trail(runtime) == []
 
 
 def test_wrong_states_and_missing_reasons_are_refused(runtime: Runtime) -> None:
@@ -141,9 +160,13 @@ def test_wrong_states_and_missing_reasons_are_refused(runtime: Runtime) -> None:
     draft = plant(runtime, "LCI-D1", "18/QĐ-XPHC")
     with pytest.raises(workflow.WrongState):
         act(runtime, "luutru", "accept", [draft])
-    act(runtime, "canbo", "submit", draft)
+    with pytest.raises(workflow.WrongState):
+        act(runtime, "doitruong", "approve", [draft])
+    act(runtime, "doitruong", "submit", draft)
     with pytest.raises(workflow.WrongState):
         act(runtime, "canbo", "submit", draft)
+    with pytest.raises(workflow.WrongState):
+        act(runtime, "doitruong", "approve", [draft])
     with pytest.raises(workflow.ReasonRequired):
         act(runtime, "luutru", "reject", draft, "  ")
     blank_retention = plant(runtime, "LCI-D1", "19/QĐ-XPHC", verify_report(retention=None), state="submitted")
@@ -184,6 +207,135 @@ def test_reject_then_new_version_keeps_the_old_one_superseded(runtime: Runtime) 
     assert [action for _, action, _ in trail(runtime)] == ["handover.reject", "handover.new_version"]
 
 
+def entry_details(runtime: Runtime) -> list[tuple[str, dict[str, object]]]:
+    with runtime.sessions() as session:
+        return [(e.action, e.detail) for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+
+
+def test_an_officers_submission_waits_for_the_team_leader_and_the_archivist_cannot_take_it(runtime: Runtime) -> None:
+    dossier_id = plant(runtime, "LCI-D1", "40/QĐ-XPHC")
+    act(runtime, "canbo", "submit", dossier_id)
+    proposed = state_of(runtime, dossier_id)
+    assert (proposed.handover_state, proposed.decided_at) == ("proposed", None) and proposed.submitted_at
+    for step, args in (("accept", ([dossier_id],)), ("reject", (dossier_id, "Thiếu trang bìa"))):
+        with pytest.raises(workflow.WrongState):
+            act(runtime, "luutru", step, *args)
+    with runtime.sessions() as session:
+        archivist = session.scalars(select(User).where(User.username == "luutru")).one()
+        leader = session.scalars(select(User).where(User.username == "doitruong")).one()
+        assert workflow.queue_for(session, archivist) == []
+        assert [d.id for d in workflow.queue_for(session, leader)] == [dossier_id]
+        dossier = session.get_one(Dossier, dossier_id)
+        assert workflow.allowed_steps(archivist, dossier) == frozenset()
+        assert workflow.allowed_steps(leader, dossier) == {"approve", "return"}
+    act(runtime, "doitruong", "approve", [dossier_id])
+    assert state_of(runtime, dossier_id).handover_state == "submitted"
+    proposal = {
+        "state": "proposed",
+        "version": 1,
+        "passed": True,
+        "errors": [],
+        "explanation": "",
+        "approval": "pending",
+    }
+    assert entry_details(runtime) == [
+        ("handover.submit", proposal),
+        ("handover.approve", {"state": "submitted", "version": 1}),
+    ]
+
+
+def test_the_team_leader_returns_a_proposal_with_a_reason_the_officer_reads(runtime: Runtime) -> None:
+    dossier_id = plant(runtime, "LCI-D1", "41/QĐ-XPHC", verify_report(passed=False))
+    act(runtime, "canbo", "submit", dossier_id, "Bút lục 5 bỏ trống đã ghi tại chứng từ kết thúc")
+    with pytest.raises(workflow.ReasonRequired):
+        act(runtime, "doitruong", "send_back", dossier_id, " ok ")
+    with pytest.raises(workflow.NotAllowed):
+        act(runtime, "canbo", "send_back", dossier_id, "Tự rút lại hồ sơ")
+    act(runtime, "doitruong", "send_back", dossier_id, "Chứng từ kết thúc chưa ký, ký rồi nộp lại")
+    returned = state_of(runtime, dossier_id)
+    assert (returned.handover_state, returned.handover_reason, returned.submitted_at) == (
+        "draft",
+        "Chứng từ kết thúc chưa ký, ký rồi nộp lại",
+        None,
+    )
+    with pytest.raises(workflow.WrongState):
+        act(runtime, "doitruong", "approve", [dossier_id])
+    act(runtime, "canbo", "submit", dossier_id, "Chứng từ kết thúc đã ký bổ sung")
+    again = state_of(runtime, dossier_id)
+    assert (again.handover_state, again.handover_reason) == ("proposed", "Chứng từ kết thúc đã ký bổ sung")
+    actions = [(action, detail.get("reason")) for action, detail in entry_details(runtime)]
+    assert actions == [
+        ("handover.submit", None),
+        ("handover.return", "Chứng từ kết thúc chưa ký, ký rồi nộp lại"),
+        ("handover.submit", None),
+    ]
+
+
+def test_the_team_leaders_own_submission_goes_to_the_archive_with_the_approval_recorded(runtime: Runtime) -> None:
+    dossier_id = plant(runtime, "LCI-D1", "42/QĐ-XPHC")
+    act(runtime, "doitruong", "submit", dossier_id)
+    assert state_of(runtime, dossier_id).handover_state == "submitted"
+    [(action, detail)] = entry_details(runtime)
+    assert (action, detail["state"], detail["approval"]) == ("handover.submit", "submitted", "implied")
+
+
+@pytest.mark.parametrize(
+    ("username", "refusal"),
+    [
+        ("doitruong_d2", workflow.DossierNotFound),  # the leader of another team: not theirs to see
+        ("doitruong_qni", workflow.DossierNotFound),
+        ("canbo", workflow.NotAllowed),
+        ("luutru", workflow.NotAllowed),
+        ("kiemsoat", workflow.NotAllowed),
+        ("kiemtoan", workflow.NotAllowed),
+        ("quantri", workflow.NotAllowed),
+    ],
+)
+def test_only_a_team_leader_above_the_team_approves_or_returns(
+    runtime: Runtime, username: str, refusal: type[Exception]
+) -> None:
+    assert_refused(runtime, username, refusal, "proposed", ("approve", "send_back"))
+
+
+def test_a_leader_above_the_teams_approves_and_a_refused_approval_changes_nothing(runtime: Runtime) -> None:
+    first = plant(runtime, "LCI-D1", "44/QĐ-XPHC", state="proposed")
+    second = plant(runtime, "LCI-D2", "45/QĐ-XPHC", state="proposed")
+    draft = plant(runtime, "LCI-D2", "46/QĐ-XPHC")
+    with pytest.raises(workflow.WrongState):
+        act(runtime, "doitruong_lci", "approve", [first, second, draft])
+    assert {state_of(runtime, d).handover_state for d in (first, second)} == {"proposed"}
+    approved = act(runtime, "doitruong_lci", "approve", [first, second])
+    assert [d.id for d in approved] == [first, second]  # type: ignore[attr-defined]
+    assert {state_of(runtime, d).handover_state for d in (first, second)} == {"submitted"}
+    assert trail(runtime) == [
+        ("doitruong_lci", "handover.approve", first),
+        ("doitruong_lci", "handover.approve", second),
+    ]
+
+
+def test_cli_returns_a_proposal(runtime: Runtime) -> None:
+    dossier_id = plant(runtime, "LCI-D1", "47/QĐ-XPHC", state="proposed")
+    cli = CliRunner()
+    hidden = cli.invoke(main, ["handover", "return", dossier_id, "--user", "doitruong_d2", "--reason", "Thiếu bìa"])
+    assert hidden.exit_code == 3
+    args = ["handover", "return", dossier_id, "--user", "doitruong", "--reason", "Thiếu bìa hồ sơ", "--json"]
+    returned = cli.invoke(main, args)
+    assert returned.exit_code == 0, returned.output
+    body = json.loads(returned.output)
+    assert (body["handover_state"], body["handover_reason"]) == ("draft", "Thiếu bìa hồ sơ")
+    assert trail(runtime) == [("doitruong", "handover.return", dossier_id)]
+
+
+def test_reports_count_a_proposal_as_not_yet_handed_over(runtime: Runtime) -> None:
+    for n, state in enumerate(("draft", "proposed", "submitted", "accepted")):
+        plant(runtime, "LCI-D1", f"48-{n}/QĐ-XPHC", state=state)
+    year = parse_period(str((datetime.now(UTC) + timedelta(hours=7)).year))  # periods run in Viet Nam time
+    with runtime.sessions() as session:
+        team = session.scalars(select(Unit).where(Unit.code == "LCI-D1")).one()
+        figures = scan_figures(session, "VN/LCI", year)[team.id]
+    assert (figures["dossiers"], figures["not_handed_over"]) == (4, 3)
+
+
 def _pdf_text(pdf: bytes, tmp_path: Path, name: str) -> str:
     path = tmp_path / name
     path.write_bytes(pdf)
@@ -220,7 +372,14 @@ def test_cli_runs_the_workflow_and_writes_the_documents(runtime: Runtime, tmp_pa
     hidden = cli.invoke(main, ["handover", "submit", dossier_id, "--user", "canbo_qni"])
     assert hidden.exit_code == 3
     submitted = cli.invoke(main, ["handover", "submit", dossier_id, "--user", "canbo", "--json"])
-    assert submitted.exit_code == 0 and json.loads(submitted.output)["handover_state"] == "submitted"
+    assert submitted.exit_code == 0 and json.loads(submitted.output)["handover_state"] == "proposed"
+    assert json.loads(cli.invoke(main, ["handover", "queue", "--user", "luutru", "--json"]).output) == []
+    leader_queue = json.loads(cli.invoke(main, ["handover", "queue", "--user", "doitruong", "--json"]).output)
+    assert [(row["dossier_id"], row["handover_state"]) for row in leader_queue] == [(dossier_id, "proposed")]
+    refused = cli.invoke(main, ["handover", "approve", dossier_id, "--user", "canbo", "--json"])
+    assert refused.exit_code == 2 and json.loads(refused.stdout)["error"] == "not_allowed"
+    approved = cli.invoke(main, ["handover", "approve", dossier_id, "--user", "doitruong", "--json"])
+    assert approved.exit_code == 0 and json.loads(approved.output)[0]["handover_state"] == "submitted"
     queue = json.loads(cli.invoke(main, ["handover", "queue", "--user", "luutru", "--json"]).output)
     assert [row["dossier_id"] for row in queue] == [dossier_id]
     accepted = json.loads(cli.invoke(main, ["handover", "accept", dossier_id, "--user", "luutru", "--json"]).output)
@@ -234,7 +393,7 @@ def test_cli_runs_the_workflow_and_writes_the_documents(runtime: Runtime, tmp_pa
     assert all(path.read_bytes().startswith(b"%PDF") for path in files)
     with runtime.sessions() as session:
         entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
-        assert [entry.remote_addr.startswith("cli@") for entry in entries] == [True, True]
+        assert [entry.remote_addr.startswith("cli@") for entry in entries] == [True, True, True]
 
 
 def test_a_real_dossier_through_the_pipeline_rejected_and_replaced(
@@ -261,13 +420,14 @@ def test_a_real_dossier_through_the_pipeline_rejected_and_replaced(
     with pytest.raises(workflow.ExplanationRequired):
         act(runtime, "canbo_qni", "submit", first)
     act(runtime, "canbo_qni", "submit", first, "Trang 6 và 7 quét nhầm thứ tự, bản giấy đúng thứ tự")
+    act(runtime, "doitruong_qni", "approve", [first])
     act(runtime, "luutru_qni", "reject", first, "Quét lại đúng thứ tự bút lục")
     with runtime.sessions() as session:
         user = session.scalar(select(User).where(User.username == "canbo_qni"))
         workflow.check_new_version_allowed(session, workflow.Actor(user), first)  # type: ignore[arg-type]
     second = ingest("dev-004.pdf")
     act(runtime, "canbo_qni", "record_new_version", first, second)
-    act(runtime, "canbo_qni", "submit", second, "Bản quét lại theo yêu cầu của lưu trữ")
+    act(runtime, "doitruong_qni", "submit", second, "Bản quét lại theo yêu cầu của lưu trữ")
     act(runtime, "luutru_qni", "accept", [second])
     archived = state_of(runtime, second)
     assert (archived.version, archived.supersedes_id, archived.retention) == (2, first, "20 năm")

@@ -237,8 +237,79 @@ def test_all_unnumbered_is_reported_once_without_sequence_findings() -> None:
 
 
 def test_unreadable_sheet_number_counts_as_unnumbered() -> None:
-    finding = only(with_cover(numbered("1", "?", "3")), "unnumbered")
+    finding = only(with_cover(numbered("1", "?", "2")), "unnumbered")
     assert finding.pages == [3]
+
+
+def test_a_front_without_a_number_in_a_one_number_hole_is_doubtful_not_a_gap() -> None:
+    # 1, (nothing read), 3: the reader most likely missed a "2"; no unnumbered, no gap.
+    findings = with_cover(numbered("1", None, "3", "4"))
+    assert codes(findings) == ["sheet_number_doubtful"]
+    finding = only(findings, "sheet_number_doubtful")
+    assert (finding.severity, finding.pages) == ("error", [3])
+    assert finding.detail == {"pages": [3], "expected": ["2"], "read": [None]}
+    assert "phải là số 2" in finding.message_vi
+
+
+def test_a_doubtful_misread_makes_no_duplicate_nor_disorder() -> None:
+    misread = page(3, "1")
+    pages = [page(2, "1"), PageFact(3, "1", 0.3, 0, "document", None), page(4, "3")]
+    findings = with_cover(pages)
+    assert codes(findings) == ["sheet_number_doubtful", "low_confidence"]
+    assert only(findings, "sheet_number_doubtful").detail["read"] == ["1"]
+    # Read surely, the same "1" is a duplicate and leaves 2 missing.
+    assert codes(with_cover([page(2, "1"), misread, page(4, "3")])) == ["duplicate", "gap"]
+
+
+def test_a_doubtful_read_that_fits_its_place_is_only_low_confidence() -> None:
+    pages = [page(2, "1"), PageFact(3, "2", 0.3, 0, "document", None), page(4, "3")]
+    assert codes(with_cover(pages)) == ["low_confidence"]
+
+
+def test_no_doubt_where_the_neighbours_leave_no_single_hole() -> None:
+    # Two unread fronts in a two-number hole, or an unread front after the last number: real findings.
+    assert codes(with_cover(numbered("1", None, None, "4"))) == ["unnumbered", "gap"]
+    assert codes(with_cover(numbered("1", "2", None))) == ["unnumbered"]
+    # The first front unread before a "2": doubtful (it should be 1).
+    assert codes(with_cover(numbered(None, "2", "3"))) == ["sheet_number_doubtful"]
+
+
+def failed(number: int, code: str = "page_unreadable") -> PageFact:
+    """A page whose reading failed: the pipeline knows nothing of it but that it is there."""
+    return PageFact(
+        page=number,
+        sheet_number=None,
+        sheet_confidence=None,
+        rotation=0,
+        role="document",
+        doc_type=None,
+        error_code=code,
+    )
+
+
+def test_a_failed_page_is_reported_as_such_not_as_unnumbered_nor_as_a_gap() -> None:
+    pages = [*numbered("1", "2", first_page=2), failed(4), *numbered("4", "5", first_page=5)]
+    findings = with_cover(pages)
+    assert codes(findings) == ["page_unreadable"]
+    assert only(findings, "page_unreadable").pages == [4]
+
+
+def test_a_failed_page_accounts_for_one_missing_number_only() -> None:
+    pages = [*numbered("1", "2", first_page=2), failed(4, "page_timeout"), *numbered("5", "6", first_page=5)]
+    findings = with_cover(pages)
+    assert only(findings, "gap").detail == {"missing": ["4"]}
+    assert "unnumbered" not in codes(findings)
+
+
+def test_a_failed_page_elsewhere_does_not_hide_a_gap() -> None:
+    pages = [failed(2), *numbered("1", "2", "4", first_page=3)]
+    findings = with_cover(pages)
+    assert only(findings, "gap").detail == {"missing": ["3"]}
+
+
+def test_a_failed_first_page_may_carry_number_one() -> None:
+    findings = with_cover([failed(2), *numbered("2", "3", first_page=3)])
+    assert codes(findings) == ["page_unreadable"]
 
 
 def test_blank_pages_and_front_only_roles_need_no_number() -> None:
@@ -323,7 +394,7 @@ def closing(**declared: Any) -> DossierContext:
 
 
 def test_numbering_that_does_not_start_at_one_names_the_first_numbered_page() -> None:
-    finding = only(with_cover(numbered(None, "2", "3")), "first_not_one")
+    finding = only(with_cover(numbered("2", "3", first_page=3)), "first_not_one")
     assert (finding.severity, finding.pages, finding.detail) == ("error", [3], {"number": "2", "page": 3})
     assert "01" in finding.message_vi
     assert "first_not_one" not in codes(with_cover(numbered("1", "2")))

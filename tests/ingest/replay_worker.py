@@ -8,6 +8,7 @@ Environment:
     REPLAY_TRUTH          the ground-truth JSON whose pages are replayed (page n of any dossier gets page n)
     REPLAY_SECONDS        how long reading one page takes (so that a test can kill the worker mid-dossier)
     REPLAY_HANG_MARKER    if set: after indexing a dossier, write this file and hang before marking it processed
+    REPLAY_HANG_CONVERTING  if set: after converting the first batch of a TIFF's frames, write this file and hang
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 
 from archive import cli
-from ingest import pipeline
+from ingest import images, pipeline
 from search.tantivy_index import TantivyIndex
 from tests.conftest import replayed_facts
 from tests.ingest.truth_words import facts_words
@@ -45,11 +46,25 @@ def _hang_after_indexing(marker: Path) -> None:
     TantivyIndex.add_pages = add_pages_then_hang  # type: ignore[method-assign]
 
 
+def _hang_while_converting(marker: Path) -> None:
+    """After the first batch of a TIFF's frames is written to its temp file, say so and hang: mid-conversion."""
+    convert = images._convert
+
+    def convert_then_hang(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        convert(*args, **kwargs)
+        marker.write_text(str(os.getpid()))
+        time.sleep(3600)
+
+    images._convert = convert_then_hang  # type: ignore[assignment]
+
+
 def main() -> None:
     truth = json.loads(Path(os.environ["REPLAY_TRUTH"]).read_text(encoding="utf-8"))
     pipeline.read_page = _replay(truth, float(os.environ.get("REPLAY_SECONDS", "0")))  # type: ignore[assignment]
     if os.environ.get("REPLAY_HANG_MARKER"):
         _hang_after_indexing(Path(os.environ["REPLAY_HANG_MARKER"]))
+    if os.environ.get("REPLAY_HANG_CONVERTING"):
+        _hang_while_converting(Path(os.environ["REPLAY_HANG_CONVERTING"]))
     cli.main(["worker"])
 
 

@@ -178,6 +178,7 @@ def test_finishing_a_dossier_stores_its_archive_copy_once(runtime: Runtime, monk
         return dataclasses.replace(replayed_facts(truth, page), words=facts_words(truth["pages"][page - 1]))
 
     monkeypatch.setattr(pipeline, "read_page", read_page)
+    monkeypatch.setattr(pipeline, "TEXT_LAYER_BATCH", 3)  # words fetched 3 pages at a time: 10 pages, 4 batches
     queue = JobQueue(runtime.settings)
     queue.huey.immediate = True
     with corpus_file("dev", "dev-003.pdf").open("rb") as stream:
@@ -191,6 +192,9 @@ def test_finishing_a_dossier_stores_its_archive_copy_once(runtime: Runtime, monk
     assert runtime.store.sha256(key) == archive_sha256
     with runtime.store.local_path(key) as copy:
         assert pdftotext(Path(copy), 2, "-raw").split() == truth["pages"][1]["text"].split()
+        for number, page_truth in enumerate(truth["pages"], start=1):  # each page's words, once, on its page
+            extracted = "".join(pdftotext(Path(copy), number, "-raw").split())
+            assert extracted == "".join(page_truth["text"].split()), number
 
     with runtime.sessions() as session:  # as if the worker died after storing the copy, before committing
         stored = session.get(Dossier, dossier.id)

@@ -25,9 +25,11 @@ from archive.models import Dossier, Page
 from archive.runtime import Runtime
 from archive.storage import original_key
 from ingest.archive_pdf import archive_pdf_key
+from ingest.intake import pages_pdf_key, pages_pdf_pending
 from ingest.queue import JobQueue
 from ingest.submit import submit
 from tests.conftest import REPO_ROOT, corpus_file, pdf_excerpt
+from tests.ingest.intake_files import multipage_tiff
 
 DEADLINE_SECONDS = 120
 
@@ -114,7 +116,10 @@ def stored_objects(runtime: Runtime) -> list[str]:
     return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
 
 
-def assert_completed_exactly_once(runtime: Runtime, dossier_id: str, page_count: int) -> None:
+def assert_completed_exactly_once(
+    runtime: Runtime, dossier_id: str, page_count: int, derived: Callable[[str], str] | None = None
+) -> None:
+    """``derived``: the key of the one other object the dossier should have, from its original's SHA-256."""
     with runtime.sessions() as session:
         dossier = session.get(Dossier, dossier_id)
         assert dossier is not None and dossier.status == "processed"
@@ -126,7 +131,8 @@ def assert_completed_exactly_once(runtime: Runtime, dossier_id: str, page_count:
     assert with_text, "the dossier has text to index"
     assert index_pages(runtime) == [(dossier_id, page) for page in with_text], "each page indexed exactly once"
     assert archive_sha256 is not None
-    assert stored_objects(runtime) == sorted([original_key(original_sha256), archive_pdf_key(archive_sha256)])
+    expected = [original_key(original_sha256), archive_pdf_key(archive_sha256)]
+    assert stored_objects(runtime) == sorted(expected + ([derived(original_sha256)] if derived else []))
     assert runtime.store.sha256(original_key(original_sha256)) == original_sha256
     assert runtime.store.sha256(archive_pdf_key(archive_sha256)) == archive_sha256
     assert list(runtime.settings.temp_dir.iterdir()) == [], "no temp file left behind"
@@ -167,6 +173,31 @@ def test_kill_9_while_finishing_then_restart_completes_it_once(
     second = workers()
     wait_until(lambda: progress(runtime, dossier.id)[0] == "processed", second, "the dossier")
     assert_completed_exactly_once(runtime, dossier.id, dossier.page_count)
+
+
+def test_kill_9_while_converting_a_tiff_then_restart_completes_it_once(
+    runtime: Runtime, workers: Callable[..., Worker], tmp_path: Path
+) -> None:
+    """The upload is acknowledged before the TIFF's pages PDF exists; a kill during its conversion job leaves
+    a half-written temp file and no object, and the next worker converts it again, then reads the pages."""
+    tiff = tmp_path / "scan.tif"
+    tiff.write_bytes(multipage_tiff([(620, 877)] * 10, dpi=75))  # two batches of frames (8 + 2)
+    dossier = ingest(runtime, tiff)
+    assert stored_objects(runtime) == [original_key(dossier.original_sha256)], "the request did not convert"
+    marker = tmp_path / "converting.marker"
+    first = workers(REPLAY_HANG_CONVERTING=str(marker))
+    wait_until(marker.exists, first, "the first batch of frames")
+    first.kill_9()
+    assert progress(runtime, dossier.id) == ("processing", 0)
+    assert pages_pdf_pending(runtime.store, dossier.original_sha256)
+    assert stored_objects(runtime) == [original_key(dossier.original_sha256)]
+    assert list(runtime.settings.temp_dir.iterdir()), "killed with the conversion half-written"
+
+    second = workers()
+    wait_until(lambda: progress(runtime, dossier.id)[0] == "processed", second, "the dossier")
+    assert_completed_exactly_once(runtime, dossier.id, dossier.page_count, derived=pages_pdf_key)
+    with runtime.sessions() as session:
+        assert [page.attempts for page in session.get(Dossier, dossier.id).pages] == [1] * 10, "each page read once"
 
 
 def test_a_consumer_killed_alone_takes_its_worker_processes_along(

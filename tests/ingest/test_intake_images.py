@@ -11,11 +11,13 @@ import pikepdf
 import pytest
 from PIL import Image
 
+from archive.models import Dossier
 from archive.runtime import Runtime
 from archive.storage import original_key
+from ingest.conversion import convert_pages
 from ingest.errors import PageTooLarge, TooManyPages, UnreadableImage
 from ingest.images import A4_LONG_SIDE_INCHES, page_dpi, read_frames
-from ingest.intake import pages_pdf_key, pages_source_key
+from ingest.intake import pages_pdf_key, pages_pdf_pending, pages_source_key
 from ingest.sniff import sniff
 from tests.conftest import corpus_file
 from tests.ingest.intake_files import assert_nothing_left, multipage_tiff, png_header_only, stored_objects
@@ -26,6 +28,16 @@ def pages_pdf_of(runtime: Runtime, sha256: str) -> Path:
     path = runtime.settings.storage_dir / pages_pdf_key(sha256)
     assert pages_source_key(runtime.store, sha256) == pages_pdf_key(sha256)
     return path
+
+
+def submit_tiff(runtime: Runtime, content: bytes, name: str = "scan.tif") -> Dossier:
+    """Upload a TIFF, which is accepted before its pages PDF exists, then run the conversion job's work."""
+    dossier, created = submit_bytes(runtime, content, name=name)
+    assert created and pages_pdf_pending(runtime.store, dossier.original_sha256), "not converted in the request"
+    assert stored_objects(runtime) == [original_key(dossier.original_sha256)]
+    convert_pages(runtime, dossier.id)
+    assert not pages_pdf_pending(runtime.store, dossier.original_sha256)
+    return dossier
 
 
 def filters(image: pikepdf.Stream) -> list[str]:
@@ -59,8 +71,8 @@ def test_sniff_reads_the_bytes(head: bytes, media_type: str | None) -> None:
 def test_multipage_tiff_becomes_one_pdf_page_per_frame_at_its_resolution(runtime: Runtime) -> None:
     sizes = [(600, 900), (1200, 800), (300, 300)]
     content = multipage_tiff(sizes, dpi=300)
-    dossier, created = submit_bytes(runtime, content, name="148-QĐ-XPHC.tif")
-    assert created and dossier.page_count == 3
+    dossier = submit_tiff(runtime, content, name="148-QĐ-XPHC.tif")
+    assert dossier.page_count == 3
     sha256 = dossier.original_sha256
     assert stored_objects(runtime) == sorted([original_key(sha256), pages_pdf_key(sha256)])
     assert (runtime.settings.storage_dir / original_key(sha256)).read_bytes() == content
@@ -76,7 +88,7 @@ def test_multipage_tiff_becomes_one_pdf_page_per_frame_at_its_resolution(runtime
 
 
 def test_a_fax_tiff_is_embedded_as_is_and_rasterised_at_its_resolution(runtime: Runtime) -> None:
-    dossier, _ = submit_bytes(runtime, multipage_tiff([(850, 1100)], dpi=100, compression="group4"))
+    dossier = submit_tiff(runtime, multipage_tiff([(850, 1100)], dpi=100, compression="group4"))
     pages_pdf = pages_pdf_of(runtime, dossier.original_sha256)
     with pikepdf.open(pages_pdf) as pdf:
         (embedded,) = pdf.pages[0].get_images().values()
@@ -110,8 +122,8 @@ def test_an_image_without_a_credible_resolution_is_laid_out_as_an_a4_sheet(runti
 
 
 def test_a_real_small_tiff_is_accepted(runtime: Runtime) -> None:
-    dossier, created = submit_bytes(runtime, corpus_file("real", "py-pdf-sample-files", "smile-lzw.tiff").read_bytes())
-    assert created and dossier.page_count == 1
+    dossier = submit_tiff(runtime, corpus_file("real", "py-pdf-sample-files", "smile-lzw.tiff").read_bytes())
+    assert dossier.page_count == 1
     assert page_sizes_pt(pages_pdf_of(runtime, dossier.original_sha256)) == [(3.84, 3.84)]  # 16 px at 300 dpi
 
 
@@ -158,7 +170,7 @@ def test_a_cmyk_tiff_is_accepted_with_its_original_kept(runtime: Runtime) -> Non
     frames = [Image.new("CMYK", (100, 140), (0, 50, 100, 0)), Image.new("CMYK", (100, 140), (10, 0, 0, 0))]
     out = io.BytesIO()
     frames[0].save(out, format="TIFF", save_all=True, append_images=frames[1:], dpi=(300, 300))
-    dossier, created = submit_bytes(runtime, out.getvalue())
-    assert created and dossier.page_count == 2
+    dossier = submit_tiff(runtime, out.getvalue())
+    assert dossier.page_count == 2
     assert (runtime.settings.storage_dir / original_key(dossier.original_sha256)).read_bytes() == out.getvalue()
     assert len(page_sizes_pt(pages_pdf_of(runtime, dossier.original_sha256))) == 2

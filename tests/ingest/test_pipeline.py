@@ -3,14 +3,16 @@ the real queue wiring, index, verify; and every stage safe to run twice."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pikepdf
 import pytest
 from sqlalchemy import select
 
 from archive.models import Dossier, Page
 from archive.runtime import Runtime
-from ingest import pipeline
+from ingest import page_job, pipeline
 from ingest.queue import JobQueue
 from ingest.submit import submit
 from tests.conftest import corpus_file, ground_truth, replayed_facts
@@ -98,7 +100,7 @@ def test_unfinished_work_is_found_again_after_a_crash(runtime: Runtime, replay_d
     dossier = ingest_dev_003(runtime, JobQueue(runtime.settings))
     for page_number in (1, 2, 3):
         pipeline.process_page(runtime, dossier.id, page_number)
-    assert pipeline.unfinished(runtime) == [(dossier.id, list(range(4, 11)))]
+    assert pipeline.unfinished(runtime) == [pipeline.Unfinished(dossier.id, list(range(4, 11)), needs_conversion=False)]
 
     queue = JobQueue(runtime.settings)
     queue.huey.immediate = True
@@ -130,3 +132,49 @@ def test_a_page_that_fails_is_marked_and_the_dossier_still_finishes(
         failed = [page for page in stored.pages if page.status == "failed"]
         assert [page.page_number for page in failed] == [4]
         assert "tesseract crashed" in failed[0].error
+
+
+def test_one_reader_child_reads_every_page_and_is_stopped_before_finishing(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The reader keeps its OCR engine from page to page (starting one costs 0.7 s); a job that reads no page
+    stops it first, so the engine does not sit in memory while the dossier is finished."""
+    truth = ground_truth("dev-003")
+    readers = tmp_path / "reader-pids.txt"
+
+    def read_page(pdf_path: Path, page: int, dpi: int = 300):
+        with readers.open("a") as log:
+            log.write(f"{os.getpid()}\n")
+        return replayed_facts(truth, page)
+
+    monkeypatch.setattr(pipeline, "read_page", read_page)
+    queue = JobQueue(runtime.settings)
+    queue.huey.immediate = True
+    dossier = ingest_dev_003(runtime, queue)
+    pids = readers.read_text().split()
+    assert len(pids) == 10 and len(set(pids)) == 1 and int(pids[0]) != os.getpid(), "one child read all pages"
+    assert os.getpid() not in page_job._readers, "stopped before the dossier was finished"
+    with runtime.sessions() as session:
+        assert session.get(Dossier, dossier.id).status == "processed"
+
+
+def test_the_scan_time_a_pdf_records_is_kept_in_utc_and_starts_the_digitisation_clock(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    queue = JobQueue(runtime.settings)  # stores the page job without running it
+    scan = tmp_path / "scan.pdf"
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page()
+        pdf.docinfo["/CreationDate"] = "D:20240310090000+07'00'"  # 9:00 in Viet Nam is 2:00 UTC
+        pdf.save(scan)
+    with scan.open("rb") as stream:
+        dossier, created = submit(runtime, queue, stream, "scan.pdf", "7/QĐ-KT", "LCI-D1")
+    assert created
+    with runtime.sessions() as session:
+        stored = session.get(Dossier, dossier.id)
+        assert stored is not None and stored.scanned_at is not None
+        context = pipeline.verify_inputs.dossier_context(
+            [], uploaded_at=stored.created_at, scanned_at=stored.scanned_at
+        )
+    assert context.scanned_at is not None
+    assert context.scanned_at.isoformat() == "2024-03-10T02:00:00+00:00"

@@ -67,7 +67,8 @@ def test_progress_counts_done_and_failed_pages_and_links_the_archive_copy(
     for url in (status["archive_pdf"], f"/dossiers/{dossier_id}/archive.pdf"):
         download = client.get(url)
         assert download.status_code == 200 and download.mimetype == "application/pdf"
-        assert "attachment" in download.headers["Content-Disposition"]
+        # Inline, so a search hit's #page=N link opens at its page; named for saving.
+        assert download.headers["Content-Disposition"] == f"inline; filename=hoso-{dossier_id}-pdfa.pdf"
         with runtime.sessions() as session:
             archive_sha256 = session.get(Dossier, dossier_id).archive_pdf_sha256
         assert hashlib.sha256(download.data).hexdigest() == archive_sha256

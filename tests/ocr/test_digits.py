@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr.digits import CLASSES, MODEL_KEYS, MODEL_PATH, OTHER, class_probabilities, load_model
-from ocr.mark import FEATURE_LENGTH, glyph_features, split_glyphs
-from ocr.train_digits import build_training_set, train
-from tests.ocr.marks import font_path
+from ocr.mark import FEATURE_LENGTH, corner_of, glyph_features, split_glyphs
+from ocr.train_digits import _crop_samples, build_training_set, train
+from tests.ocr.marks import blank_page_with_header, font_path, stamp_mark
 
 
 def _ink(text: str, font: str, size: int = 60) -> np.ndarray:
@@ -61,3 +62,17 @@ def test_suffix_letter_is_told_from_digits() -> None:
 def test_header_letters_are_other() -> None:
     read = _read("NGHĨA", font_path("DejaVu Serif:bold"))
     assert OTHER in read
+
+
+def test_cached_corners_are_labelled_from_their_truth(tmp_path: Path) -> None:
+    page = stamp_mark(blank_page_with_header(), "12", font_path("DejaVu Sans:bold"), 5.5, 15, 9, 0, (0, 0, 0))
+    corner = corner_of(np.asarray(page.convert("L")))
+    whole_corner = (corner.left, 0, page.width, corner.gray.shape[0])
+    cached = {"gray": corner.gray, "left": corner.left, "px_per_mm": corner.px_per_mm}
+    path = tmp_path / "crops.pickle"
+    path.write_bytes(pickle.dumps([{**cached, "printed": "12", "mark_box": whole_corner}]))
+    features, labels = _crop_samples(path)
+    assert labels == ["1", "2"] and features.shape == (2, FEATURE_LENGTH)
+    # The same corner on a page that carries no number: its blobs teach "other".
+    path.write_bytes(pickle.dumps([{**cached, "printed": None, "mark_box": None}]))
+    assert _crop_samples(path)[1] == [OTHER, OTHER]

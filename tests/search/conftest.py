@@ -13,6 +13,7 @@ import pytest
 
 from search.index import SearchIndex
 from search.tantivy_index import TantivyIndex
+from tests.web.conftest import app, client, queue  # noqa: F401 - the web app for the API tests, on the root runtime
 
 ELASTICSEARCH_URL = os.environ.get("HOSO_TEST_ELASTICSEARCH_URL", "")
 

@@ -368,3 +368,51 @@ def test_hostile_ocr_text_never_reaches_the_html_unescaped(search_index: SearchI
     assert "&#x27;" in snippet and "&amp;" in snippet
     stripped = snippet.replace("<mark>", "").replace("</mark>", "")
     assert "<" not in stripped and ">" not in stripped
+
+
+def _businesses(search_index: SearchIndex) -> None:
+    search_index.add_pages(
+        [
+            page("a", 1, "Biên bản kiểm tra", subject_name="Công ty TNHH Thương mại Minh Phát", tax_code="5300123456"),
+            page("a", 2, "thuốc lá điếu", subject_name="Công ty TNHH Thương mại Minh Phát", tax_code="5300123456"),
+            page("b", 1, "Biên bản", subject_name="Công ty TNHH Thương mại Minh Phát", tax_code="5300123456"),
+            page(
+                "c",
+                1,
+                "rượu ngoại",
+                unit_path="VN/QNI/QNI-D1",
+                subject_name="Công ty Minh Phương",
+                tax_code="5700999999-001",
+            ),
+        ]
+    )
+
+
+def test_suggestions_match_prefixes_without_diacritics_and_count_dossiers(search_index: SearchIndex) -> None:
+    _businesses(search_index)
+    names = [(s.kind, s.value, s.dossiers) for s in search_index.suggest("minh ph", None)]
+    assert names == [
+        ("subject_name", "Công ty TNHH Thương mại Minh Phát", 2),
+        ("subject_name", "Công ty Minh Phương", 1),
+    ]
+    assert [s.value for s in search_index.suggest("CONG TY TNHH", None)] == ["Công ty TNHH Thương mại Minh Phát"]
+    assert [(s.kind, s.value) for s in search_index.suggest("5700999999-0", None)] == [("tax_code", "5700999999-001")]
+    assert [s.value for s in search_index.suggest("case a", None)] == ["CASE-a"]  # punctuation-blind
+    assert [s.value for s in search_index.suggest("case-", "VN/LCI")] == ["CASE-a", "CASE-b"]
+    assert search_index.suggest("m", None) == []  # one character suggests nothing
+
+
+def test_suggestions_never_leave_the_scope(search_index: SearchIndex) -> None:
+    _businesses(search_index)
+    assert [s.value for s in search_index.suggest("minh", "VN/LCI")] == ["Công ty TNHH Thương mại Minh Phát"]
+    assert search_index.suggest("57", "VN/LCI") == []
+    assert search_index.suggest("phuong", "VN/LCI") == []
+
+
+def test_did_you_mean_corrects_a_word_that_finds_nothing(search_index: SearchIndex) -> None:
+    _businesses(search_index)
+    assert search_index.did_you_mean("thuoc laa", None) == "thuoc lá"
+    assert search_index.did_you_mean("thuốc lá", None) is None  # it finds pages: nothing to correct
+    assert search_index.did_you_mean("ruou ngaoi", "VN/LCI") is None  # the close words are out of scope
+    assert search_index.did_you_mean("ruou ngoaj", "VN/QNI") == "ruou ngoại"
+    assert search_index.did_you_mean('"thuoc laa"', None) is None  # phrases are not rewritten

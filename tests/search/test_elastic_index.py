@@ -14,7 +14,7 @@ from search.query import parse
 from search.request import SearchFilters, SearchRequest
 from tests.search.elastic_fake import Sent, default_answer, recording_client
 
-INDEX = "hoso-pages-s1-a1"
+INDEX = "hoso-pages-s2-a1"
 
 
 def page(dossier_id: str, number: int, text: str, **fields: Any) -> PageDocument:
@@ -92,6 +92,11 @@ def test_bulk_body_holds_analysed_streams_and_filter_fields() -> None:
         "status": "accepted",
         "year": 2024,
         "day": 20240302,
+        "subject_name": "Công ty Hoa Sen",
+        "tax_code": "0101234567-001",
+        "suggest_subject_name": ["cong ty hoa sen", "ty hoa sen", "hoa sen", "sen"],
+        "suggest_tax_code": ["0101234567 001"],
+        "suggest_case_number": ["case d1"],
     }
 
 
@@ -254,3 +259,48 @@ def test_page_search_and_deletes_send_the_scope_and_refresh() -> None:
     index.close()
     with pytest.raises(RuntimeError):
         index.search("hàng", None)
+
+
+def test_suggestions_are_one_scoped_prefix_search_per_field() -> None:
+    def answer(sent: Sent) -> tuple[int, Any]:
+        if sent.path.endswith("/_msearch"):
+            buckets = [[{"key": "Công ty TNHH Minh Phát", "doc_count": 9, "dossiers": {"value": 2}}], [], []]
+            return 200, {"responses": [{"aggregations": {"values": {"buckets": found}}} for found in buckets]}
+        return default_answer(sent)
+
+    index, sent = opened(answer)
+    suggestions = index.suggest("Minh Ph", "VN/LCI", limit=5)
+    assert [(s.kind, s.value, s.dossiers) for s in suggestions] == [("subject_name", "Công ty TNHH Minh Phát", 2)]
+    headers_and_bodies = sent[-1].ndjson()
+    bodies = headers_and_bodies[1::2]
+    assert [header["index"] for header in headers_and_bodies[::2]] == [INDEX] * 3
+    assert [body["query"]["bool"]["must"] for body in bodies] == [
+        [{"prefix": {f"suggest_{kind}": "minh ph"}}] for kind in ("subject_name", "tax_code", "case_number")
+    ]
+    assert all(body["query"]["bool"]["filter"] == [{"term": {"scope": "VN/LCI"}}] for body in bodies)
+    assert bodies[0]["aggs"]["values"]["terms"] == {"field": "subject_name", "size": 5}
+    requests = len(sent)
+    assert index.suggest("m", None) == [] and len(sent) == requests  # too short: not even asked
+
+
+def test_did_you_mean_uses_the_term_suggester_in_scope_and_checks_the_result() -> None:
+    counted: list[dict[str, Any]] = []
+
+    def answer(sent: Sent) -> tuple[int, Any]:
+        if sent.path.endswith("/_count"):
+            counted.append(sent.json()["query"])
+            return 200, {"count": 0 if len(counted) == 1 else 3}
+        if sent.path.endswith("/_search"):
+            options = [{"options": []}, {"options": [{"text": "lá", "score": 0.5, "freq": 4}]}]
+            return 200, {"hits": {"hits": []}, "suggest": {"words": options}}
+        return default_answer(sent)
+
+    index, sent = opened(answer)
+    assert index.did_you_mean("thuoc laa", "VN/LCI") == "thuoc lá"
+    suggester = next(request for request in sent if request.path.endswith("/_search")).json()
+    assert suggester["suggest"]["words"] == {
+        "text": "thuoc laa",
+        "term": {"field": "text", "analyzer": "hoso_exact", "size": 1},
+    }
+    assert suggester["query"] == {"bool": {"filter": [{"term": {"scope": "VN/LCI"}}]}}
+    assert len(counted) == 2  # the typed query found nothing; the corrected one was checked to find pages

@@ -18,16 +18,21 @@ from ingest.queue import JobQueue
 from tests.web.helpers import MAX_UPLOAD_MB
 
 
-@pytest.fixture
-def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_database: Path) -> Iterator[Runtime]:
+def demo_runtime(home: Path, patch: pytest.MonkeyPatch, demo_database: Path) -> Runtime:
+    """A runtime on a fresh HOSO_HOME holding a copy of the demo database, with only the settings set here."""
     for name in SETTINGS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOSO_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("HOSO_MAX_UPLOAD_MB", str(MAX_UPLOAD_MB))
+        patch.delenv(name, raising=False)
+    patch.setenv("HOSO_HOME", str(home))
+    patch.setenv("HOSO_MAX_UPLOAD_MB", str(MAX_UPLOAD_MB))
     settings = Settings.from_env()
     settings.ensure_dirs()
     shutil.copyfile(demo_database, settings.home / "hoso.db")
-    runtime = Runtime(settings)
+    return Runtime(settings)
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_database: Path) -> Iterator[Runtime]:
+    runtime = demo_runtime(tmp_path / "home", monkeypatch, demo_database)
     yield runtime
     runtime.engine.dispose()
 

@@ -17,16 +17,20 @@ from tests.archive.handover_helpers import plant, verify_report
 from tests.web.helpers import csrf_token, login, pdf_bytes
 
 INSIDE, OUTSIDE = "LCI-D1", "QNI-D1"
-# The demo users: (username, status of submit, of accept) on a dossier of LCI-D1 and one of QNI-D1.
+# The demo users: (username, status of each step) on a dossier of LCI-D1 and one of QNI-D1.
 # The national auditor and admin see both units (no 404) but may take no step (403).
+MAY, NOBODY = (200, 404), (403, 404)
 MATRIX = [
-    ("canbo", {"submit": (200, 404), "accept": (403, 404), "reject": (403, 404)}),
-    ("doitruong", {"submit": (200, 404), "accept": (403, 404), "reject": (403, 404)}),
-    ("luutru", {"submit": (403, 404), "accept": (200, 404), "reject": (200, 404)}),
-    ("kiemsoat", {"submit": (403, 404), "accept": (403, 404), "reject": (403, 404)}),
-    ("kiemtoan", {"submit": (403, 403), "accept": (403, 403), "reject": (403, 403)}),
-    ("quantri", {"submit": (403, 403), "accept": (403, 403), "reject": (403, 403)}),
+    ("canbo", {"submit": MAY, "approve": NOBODY, "return": NOBODY, "accept": NOBODY, "reject": NOBODY}),
+    ("doitruong", {"submit": MAY, "approve": MAY, "return": MAY, "accept": NOBODY, "reject": NOBODY}),
+    ("luutru", {"submit": NOBODY, "approve": NOBODY, "return": NOBODY, "accept": MAY, "reject": MAY}),
+    ("kiemsoat", {step: NOBODY for step in ("submit", "approve", "return", "accept", "reject")}),
+    ("kiemtoan", {step: (403, 403) for step in ("submit", "approve", "return", "accept", "reject")}),
+    ("quantri", {step: (403, 403) for step in ("submit", "approve", "return", "accept", "reject")}),
 ]
+# The state each step starts from, and where it leaves the dossier (an officer's submission waits for the leader).
+STARTS = {"submit": "draft", "approve": "proposed", "return": "proposed", "accept": "submitted", "reject": "submitted"}
+ENDS = {"approve": "submitted", "return": "draft", "accept": "accepted", "reject": "rejected"}
 
 
 def _state(runtime: Runtime, dossier_id: str) -> str:
@@ -35,11 +39,11 @@ def _state(runtime: Runtime, dossier_id: str) -> str:
 
 
 @pytest.mark.parametrize(("username", "expected"), MATRIX)
-@pytest.mark.parametrize("action", ["submit", "accept", "reject"])
+@pytest.mark.parametrize("action", list(STARTS))
 def test_api_role_matrix(
     client: FlaskClient, runtime: Runtime, username: str, expected: dict[str, tuple[int, int]], action: str
 ) -> None:
-    state = "draft" if action == "submit" else "submitted"
+    state = STARTS[action]
     inside = plant(runtime, INSIDE, "01/LCI", state=state)
     outside = plant(runtime, OUTSIDE, "01/QNI", state=state)
     login(client, username)
@@ -50,7 +54,8 @@ def test_api_role_matrix(
         assert response.status_code == status, response.get_json()
         body = response.get_json()
         if status == 200:
-            assert body["handover_state"] == {"submit": "submitted", "accept": "accepted", "reject": "rejected"}[action]
+            submitted = "proposed" if username == "canbo" else "submitted"
+            assert body["handover_state"] == ENDS.get(action, submitted)
         else:
             assert body["error"] == {403: "not_allowed", 404: "not_found"}[status] and body["message_vi"]
             assert _state(runtime, dossier_id) == state
@@ -60,7 +65,7 @@ def test_api_role_matrix(
 
 def test_api_refusals_name_the_problem(client: FlaskClient, runtime: Runtime) -> None:
     failed = plant(runtime, INSIDE, "02/LCI", verify_report(passed=False))
-    login(client, "canbo")
+    login(client, "doitruong")
     response = client.post(f"/api/v1/dossiers/{failed}/handover", json={"action": "submit"})
     assert response.status_code == 422 and response.get_json()["error"] == "explanation_required"
     assert client.post(f"/api/v1/dossiers/{failed}/handover", json={"action": "fly"}).status_code == 400
@@ -97,6 +102,11 @@ def test_forms_need_csrf_and_run_the_whole_cycle(client: FlaskClient, runtime: R
     assert client.post(f"/dossiers/{dossier_id}/handover/submit").status_code == 400  # no CSRF token
     token = csrf_token(client, f"/dossiers/{dossier_id}")
     response = client.post(f"/dossiers/{dossier_id}/handover/submit", data={"csrf_token": token})
+    assert response.status_code == 303 and _state(runtime, dossier_id) == "proposed"
+
+    login(client, "doitruong")
+    token = csrf_token(client, f"/dossiers/{dossier_id}")
+    response = client.post("/handover/approve", data={"csrf_token": token, "dossier_id": dossier_id})
     assert response.status_code == 303 and _state(runtime, dossier_id) == "submitted"
 
     login(client, "luutru")
@@ -107,10 +117,13 @@ def test_forms_need_csrf_and_run_the_whole_cycle(client: FlaskClient, runtime: R
     assert response.status_code == 303 and _state(runtime, dossier_id) == "accepted"
     with runtime.sessions() as session:
         batch_id = session.get_one(Dossier, dossier_id).handover_batch_id
-        actors = [
-            (e.actor, e.action, e.remote_addr) for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))
-        ]
-    assert actors == [("canbo", "handover.submit", "127.0.0.1"), ("luutru", "handover.accept", "127.0.0.1")]
+        steps = select(AuditEntry).where(AuditEntry.action.startswith("handover.")).order_by(AuditEntry.id)
+        actors = [(e.actor, e.action, e.remote_addr) for e in session.scalars(steps)]
+    assert actors == [
+        ("canbo", "handover.submit", "127.0.0.1"),
+        ("doitruong", "handover.approve", "127.0.0.1"),
+        ("luutru", "handover.accept", "127.0.0.1"),
+    ]
     page = client.get(f"/dossiers/{dossier_id}").get_data(as_text=True)
     assert "Đã tiếp nhận vào lưu trữ" in page and "20 năm" in page
     assert f"/handover/batches/{batch_id}/muc-luc.pdf" in page
@@ -120,6 +133,55 @@ def test_forms_need_csrf_and_run_the_whole_cycle(client: FlaskClient, runtime: R
         assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     login(client, "canbo")  # the team that handed over may print its record too
     assert client.get(f"/handover/batches/{batch_id}/bien-ban.pdf").status_code == 200
+
+
+def test_the_team_leader_approves_from_the_queue_or_returns_with_a_reason_the_officer_reads(
+    client: FlaskClient, runtime: Runtime
+) -> None:
+    first, second = plant(runtime, INSIDE, "14/LCI"), plant(runtime, INSIDE, "15/LCI")
+    other_team = plant(runtime, "LCI-D2", "16/LCI", state="proposed")
+    login(client, "canbo")
+    for dossier_id in (first, second):
+        token = csrf_token(client, f"/dossiers/{dossier_id}")
+        client.post(f"/dossiers/{dossier_id}/handover/submit", data={"csrf_token": token})
+    page = client.get(f"/dossiers/{first}").get_data(as_text=True)
+    assert "Chờ đội trưởng duyệt" in page and "Duyệt, chuyển lưu trữ" not in page
+    queue = client.get("/handover").get_data(as_text=True)
+    assert "Hồ sơ chờ đội trưởng duyệt" in queue and "14/LCI" in queue and "Duyệt các hồ sơ đã chọn" not in queue
+
+    login(client, "luutru")  # the archivist sees no proposal: it is not the team's word yet
+    assert "14/LCI" not in client.get("/handover").get_data(as_text=True)
+    assert "Tiếp nhận vào lưu trữ" not in client.get(f"/dossiers/{first}").get_data(as_text=True)
+
+    login(client, "doitruong")
+    queue = client.get("/handover").get_data(as_text=True)
+    assert "14/LCI" in queue and "15/LCI" in queue and "16/LCI" not in queue, "another team's proposals are not theirs"
+    page = client.get(f"/dossiers/{second}").get_data(as_text=True)
+    assert "Duyệt, chuyển lưu trữ" in page and "Trả lại cho cán bộ" in page
+    token = csrf_token(client, "/handover")
+    short = client.post(f"/dossiers/{second}/handover/return", data={"csrf_token": token, "reason": "x"})
+    assert short.status_code == 422 and _state(runtime, second) == "proposed"
+    reason = "Thiếu quyết định xử phạt, bổ sung rồi nộp lại"
+    response = client.post(f"/dossiers/{second}/handover/return", data={"csrf_token": token, "reason": reason})
+    assert response.status_code == 303 and _state(runtime, second) == "draft"
+    response = client.post("/handover/approve", data={"csrf_token": token, "dossier_id": [first]})
+    assert response.status_code == 303 and _state(runtime, first) == "submitted"
+    hidden = client.post("/handover/approve", data={"csrf_token": token, "dossier_id": [other_team]})
+    assert hidden.status_code == 404 and _state(runtime, other_team) == "proposed"
+    assert client.post("/handover/approve", data={"csrf_token": token}).status_code == 409
+
+    login(client, "canbo")
+    page = client.get(f"/dossiers/{second}").get_data(as_text=True)
+    assert "Lý do đội trưởng trả lại" in page and reason in page and "Nộp lưu trữ" in page
+    with runtime.sessions() as session:
+        leader = AuditEntry.actor == "doitruong"
+        entries = session.scalars(
+            select(AuditEntry).where(leader, AuditEntry.action.startswith("handover.")).order_by(AuditEntry.id)
+        )
+        assert [(e.action, e.target_id, e.detail.get("reason")) for e in entries] == [
+            ("handover.return", second, reason),
+            ("handover.approve", first, None),
+        ]
 
 
 def test_batch_documents_and_state_are_hidden_outside_scope(client: FlaskClient, runtime: Runtime) -> None:
@@ -211,8 +273,9 @@ def test_auditor_sees_entries_in_scope_and_a_broken_chain(client: FlaskClient, r
             workflow.submit(session, workflow.Actor(officer, "198.51.100.4"), dossier_id)
     login(client, "kiemtoan_lci")
     body = client.get("/api/v1/audit?verify=1").get_json()
-    assert body["chain"]["intact"] and body["chain"]["entries"] == 2 and body["head"] == body["chain"]["head"]
-    assert [entry["target_id"] for entry in body["entries"]] == [inside]
+    # two submits and the auditor's own sign-in (filed under LCI, so in scope)
+    assert body["chain"]["intact"] and body["chain"]["entries"] == 3 and body["head"] == body["chain"]["head"]
+    assert [entry["target_id"] for entry in body["entries"] if entry["target_type"] == "dossier"] == [inside]
     html = client.get("/audit").get_data(as_text=True)
     assert inside in html and outside not in html and "198.51.100.4" in html and body["head"] in html
     assert "toàn vẹn" in client.get("/audit?verify=1").get_data(as_text=True)

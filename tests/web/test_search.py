@@ -1,10 +1,14 @@
 """Search through the page and the API: grouped by dossier, scoped to the caller's units (hits, counts and
-facets alike), filterable, OCR text escaped around the highlights, bad input a 400 and never a 500."""
+facets alike), filterable, OCR text escaped around the highlights, bad input a 400 and never a 500; hits open
+the dossier viewer on their page with the words marked; the instant-results fragment is the same HTML."""
 
 from __future__ import annotations
 
+import html as html_module
+import re
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlencode
 
 from flask.testing import FlaskClient
 
@@ -30,7 +34,8 @@ def test_search_page_shows_hits_with_escaped_text_and_highlights(client: FlaskCl
     response = client.get("/search?q=gạo")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert f"/dossiers/{dossier_id}#page-1" in html and "05/LCI" in html
+    assert f'href="/dossiers/{dossier_id}?{urlencode({"page": 1, "q": "gạo"})}#viewer"'.replace("&", "&amp;") in html
+    assert "05/LCI" in html
     assert "<mark>" in html
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
@@ -161,3 +166,72 @@ def test_only_the_search_snippet_is_marked_safe() -> None:
         if "safe" in line and "{{" in line
     ]
     assert uses == [("search.html", '<p class="snippet">{{ hit.snippet_html | safe }}</p>')]
+
+
+def viewer_link(dossier_id: str, page: int, query: str) -> str:
+    return f'href="/dossiers/{dossier_id}?{urlencode({"page": page, "q": query})}#viewer"'.replace("&", "&amp;")
+
+
+def test_results_are_grouped_by_dossier_and_open_the_viewer_on_the_hit_page(
+    client: FlaskClient, runtime: Runtime
+) -> None:
+    first = plant_dossier(runtime, "LCI-D1", "31/LCI", ["bìa", "không có gì", "biên bản vi phạm", "biên bản"])
+    second = plant_dossier(runtime, "LCI-D1", "32/LCI", ["bìa", "biên bản tạm giữ"])
+    login(client, "canbo")
+    html = client.get("/search?q=bien ban").get_data(as_text=True)  # without diacritics
+    groups = dict(re.findall(r'<article class="hit" aria-labelledby="hit-(\w+)">(.*?)</article>', html, re.S))
+    assert set(groups) == {first, second}
+    assert viewer_link(first, 3, "bien ban") in groups[first] and viewer_link(first, 4, "bien ban") in groups[first]
+    assert "Trang 3" in groups[first] and "Trang 4" in groups[first] and "2 trang khớp" in groups[first]
+    assert second not in groups[first] and viewer_link(second, 2, "bien ban") in groups[second]
+
+    link = html_module.unescape(re.search(r'href="([^"]+page=3[^"]+)"', groups[first]).group(1))  # type: ignore[union-attr]
+    opened = client.get(link).get_data(as_text=True)
+    assert "data-viewer-number>3</span>" in opened
+    assert "<mark>biên</mark> <mark>bản</mark> vi phạm" in opened
+
+
+def test_the_results_fragment_is_the_same_results_without_the_page(client: FlaskClient, runtime: Runtime) -> None:
+    dossier_id = plant_dossier(runtime, "LCI-D1", "33/LCI", ["bìa", "gạo <b>giả</b>"])
+    login(client, "canbo")
+    page = client.get("/search?q=gạo").get_data(as_text=True)
+    fragment = client.get("/search?q=gạo&fragment=1")
+    body = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200
+    assert "<html" not in body and "<form" not in body and '<nav class="main-nav"' not in body
+    assert body.strip().startswith("<div data-results>") and body.strip() in page
+    assert viewer_link(dossier_id, 2, "gạo") in body and "&lt;b&gt;giả&lt;/b&gt;" in body
+    bad = client.get("/search?q=(gạo&fragment=1")
+    assert bad.status_code == 400 and "Câu truy vấn không hợp lệ." in bad.get_data(as_text=True)
+    assert "<html" not in bad.get_data(as_text=True)
+
+
+def test_results_point_to_prior_cases_of_the_same_business(client: FlaskClient, runtime: Runtime) -> None:
+    earlier = plant_dossier(runtime, "LCI-D1", "34/LCI", ["bìa"])
+    other_province = plant_dossier(runtime, "QNI-D1", "35/QNI", ["bìa"])
+    current = plant_dossier(runtime, "LCI-D1", "36/LCI", ["bìa", "rượu giả"])
+    set_case(runtime, earlier, tax_code="0100109106", opened_on=date(2021, 1, 1))
+    set_case(runtime, other_province, tax_code="0100109106", opened_on=date(2020, 1, 1))
+    set_case(runtime, current, tax_code="0100109106-001", subject_name="Cửa hàng Hòa Bình", opened_on=date(2024, 1, 1))
+    login(client, "canbo")
+    html = client.get("/search?q=rượu").get_data(as_text=True)
+    assert "Cửa hàng Hòa Bình" in html and "0100109106-001" in html
+    assert f'href="/dossiers/{current}#prior-cases">Cùng cơ sở này có 1 vụ việc trước đó' in html
+    login(client, "quantri")  # the national admin also sees the case of QNI
+    assert "Cùng cơ sở này có 2 vụ việc trước đó" in client.get("/search?q=rượu").get_data(as_text=True)
+
+
+def test_every_search_field_has_a_label(client: FlaskClient) -> None:
+    login(client, "canbo")
+    html = client.get("/search").get_data(as_text=True)
+    form = html[
+        html.index('<form class="search-form"') : html.index("</form>", html.index('<form class="search-form"'))
+    ]
+    fields = re.findall(r'<(?:input|select)\b[^>]*\bid="([^"]+)"', form)
+    assert len(fields) == len(re.findall(r"<(?:input|select)\b", form)) == 9
+    for field_id in fields:
+        assert f'<label for="{field_id}">' in form, field_id
+    assert "LCI-D1" in form and "QNI-D1" not in form  # the unit filter offers the units in scope only
+    chosen = client.get("/search?q=gạo&unit=LCI-D1&status=draft&year=2024").get_data(as_text=True)
+    assert '<option value="LCI-D1" selected>' in chosen and '<option value="draft" selected>' in chosen
+    assert 'name="year" value="2024" inputmode="numeric" pattern="[0-9]{4}">' in chosen

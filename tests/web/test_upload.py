@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from archive.accounts import add_user
 from archive.models import Dossier, Page
 from archive.runtime import Runtime
 from ingest.queue import JobQueue
@@ -62,8 +63,16 @@ def test_upload_form_creates_a_dossier_and_queues_its_pages(
     assert '<meta http-equiv="refresh" content="3">' in page.get_data(as_text=True)
 
 
-def test_upload_form_offers_only_units_in_scope(client: FlaskClient) -> None:
-    login(client, "luutru")
+def add_uploader(runtime: Runtime, username: str, unit_code: str) -> None:
+    """An officer placed at ``unit_code``: only officers and team leaders upload (docs/access.md)."""
+    with runtime.sessions() as session:
+        add_user(session, username, "hoso-demo", "officer", unit_code)
+        session.commit()
+
+
+def test_upload_form_offers_only_units_in_scope(client: FlaskClient, runtime: Runtime) -> None:
+    add_uploader(runtime, "canbo_lci", "LCI")  # an officer of the province office: every LCI team below it
+    login(client, "canbo_lci")
     html = client.get("/upload").get_data(as_text=True)
     assert 'value="LCI-D1"' in html and 'value="LCI-D2"' in html
     assert 'value="QNI-D1"' not in html
@@ -85,9 +94,10 @@ def test_api_upload_answers_201_then_200_for_the_same_file(client: FlaskClient, 
     assert dossier_count(runtime) == 1
 
 
-def test_the_same_file_archived_by_another_unit_is_not_revealed(client: FlaskClient) -> None:
+def test_the_same_file_archived_by_another_unit_is_not_revealed(client: FlaskClient, runtime: Runtime) -> None:
     content = pdf_bytes(marker="qni")
-    login(client, "quantri")
+    add_uploader(runtime, "canbo_qni", "QNI-D1")
+    login(client, "canbo_qni")
     assert api_upload(client, content, unit="QNI-D1").status_code == 201
     login(client, "canbo")
     response = api_upload(client, content)
@@ -176,5 +186,6 @@ def test_an_api_upload_without_a_unit_goes_to_the_uploaders_own_team(client: Fla
         dossier = session.get_one(Dossier, response.get_json()["dossier_id"])
         assert dossier.case.unit.code == "LCI-D1"
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
-    login(client, "luutru")  # a province archivist has no team of their own: the unit must be named
+    add_uploader(runtime, "canbo_lci", "LCI")
+    login(client, "canbo_lci")  # a province officer has no team of their own: the unit must be named
     assert api_upload(client, pdf_bytes(marker="other"), unit="").get_json()["error"] == "unknown_unit"
