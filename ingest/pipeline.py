@@ -163,10 +163,8 @@ def _failed_values(outcome: page_job.PageOutcome) -> dict[str, object]:
 def page_counts(session: Session, dossier_id: str) -> dict[str, int]:
     """Pages per status ("pending", "done", "failed"), counted in SQL: a progress poll twice a second must
     not load every page's words (it grew the `hoso ingest --wait` client past the memory budget)."""
-    rows = session.execute(
-        select(Page.status, func.count()).where(Page.dossier_id == dossier_id).group_by(Page.status)
-    ).tuples()
-    return dict(rows.all())
+    rows = session.execute(select(Page.status, func.count()).where(Page.dossier_id == dossier_id).group_by(Page.status))
+    return {status: count for status, count in rows}
 
 
 def pages_remaining(runtime: Runtime, dossier_id: str) -> int:

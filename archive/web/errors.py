@@ -1,8 +1,13 @@
-"""The one place where errors become responses: JSON for ``/api/`` paths, a Vietnamese HTML page otherwise.
+"""The one place where errors become responses: JSON for ``/api/`` paths, an HTML page otherwise.
 
 Views raise (werkzeug HTTP errors, refusals of intake or handover, query errors) and never format errors themselves,
 so the API's error shape cannot drift between endpoints. Unexpected exceptions are logged with their
 stack trace and shown to the client without it.
+
+The page speaks the reader's language; the API's ``message_vi`` and ``remedy_vi`` stay Vietnamese whatever the
+session's language, since scripts read them. So the Vietnamese texts here are plain strings marked with ``N_``
+for ``make translations``, and only the HTML page looks them up in the catalog. A refusal's own text (intake's,
+say) that the catalog lacks shows in Vietnamese on the page as well.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
@@ -22,29 +28,42 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 
+
+def N_(text: str) -> str:
+    """Mark a Vietnamese text for extraction without translating it (``N_`` is the name extraction knows)."""
+    return text
+
+
 # What a person reads on the error page, by status; the English description is for the API only.
 TITLES_VI: dict[int, str] = {
-    400: "Yêu cầu không hợp lệ",
-    401: "Chưa đăng nhập",
-    403: "Không có quyền truy cập",
-    404: "Không tìm thấy",
-    405: "Phương thức không được hỗ trợ",
-    409: "Xung đột dữ liệu",
-    413: "Tệp quá lớn",
-    415: "Định dạng tệp không được hỗ trợ",
-    500: "Lỗi hệ thống",
+    400: N_("Yêu cầu không hợp lệ"),
+    401: N_("Chưa đăng nhập"),
+    403: N_("Không có quyền truy cập"),
+    404: N_("Không tìm thấy"),
+    405: N_("Phương thức không được hỗ trợ"),
+    409: N_("Xung đột dữ liệu"),
+    413: N_("Tệp quá lớn"),
+    415: N_("Định dạng tệp không được hỗ trợ"),
+    500: N_("Lỗi hệ thống"),
 }
 MESSAGES_VI: dict[int, str] = {
-    403: "Bạn không có quyền xem nội dung này.",
-    404: "Trang hoặc hồ sơ này không tồn tại, hoặc không thuộc phạm vi đơn vị của bạn.",
-    500: "Hệ thống gặp lỗi khi xử lý yêu cầu. Lỗi đã được ghi lại; vui lòng thử lại sau.",
+    403: N_("Bạn không có quyền xem nội dung này."),
+    404: N_("Trang hoặc hồ sơ này không tồn tại, hoặc không thuộc phạm vi đơn vị của bạn."),
+    500: N_("Hệ thống gặp lỗi khi xử lý yêu cầu. Lỗi đã được ghi lại; vui lòng thử lại sau."),
 }
-CSRF_MESSAGE_VI = "Biểu mẫu đã hết hạn hoặc không hợp lệ."
-CSRF_REMEDY_VI = "Tải lại trang rồi gửi lại biểu mẫu."
+CSRF_MESSAGE_VI = N_("Biểu mẫu đã hết hạn hoặc không hợp lệ.")
+CSRF_REMEDY_VI = N_("Tải lại trang rồi gửi lại biểu mẫu.")
+QUERY_MESSAGE_VI = N_("Câu truy vấn không hợp lệ.")
+QUERY_REMEDY_VI = N_("Kiểm tra dấu ngoặc kép và toán tử.")
 
 
 def is_api_request() -> bool:
     return request.path.startswith(API_PREFIX)
+
+
+def _shown(text_vi: str) -> str:
+    """A Vietnamese text in the page's language; the empty text stays empty (gettext("") is the catalog's header)."""
+    return gettext(text_vi) if text_vi else ""
 
 
 def _respond(status: int, code: str, detail: str, message_vi: str, remedy_vi: str = "") -> Response:
@@ -56,7 +75,9 @@ def _respond(status: int, code: str, detail: str, message_vi: str, remedy_vi: st
         response.status_code = status
         return response
     title = TITLES_VI.get(status, TITLES_VI[500] if status >= 500 else TITLES_VI[400])
-    html = render_template("error.html", status=status, title=title, message=message_vi, remedy=remedy_vi)
+    html = render_template(
+        "error.html", status=status, title=_shown(title), message=_shown(message_vi), remedy=_shown(remedy_vi)
+    )
     return Response(html, status=status, mimetype="text/html")
 
 
@@ -70,7 +91,7 @@ def handle_refusal(error: Refusal) -> Response:
 
 
 def handle_query_error(error: QuerySyntaxError) -> Response:
-    return _respond(400, "query_syntax", str(error), "Câu truy vấn không hợp lệ.", "Kiểm tra dấu ngoặc kép và toán tử.")
+    return _respond(400, "query_syntax", str(error), QUERY_MESSAGE_VI, QUERY_REMEDY_VI)
 
 
 def handle_http_error(error: HTTPException) -> Response:

@@ -6,6 +6,10 @@ Every step goes through ``archive.handover``, which checks role, scope and state
 this module only reads forms and shapes responses. A refused step is an error page (or JSON) with the
 status of the refusal: 404 outside the user's units, 403 for the wrong role, 409/422 for the wrong state
 or a missing reason.
+
+The panel's and queue's labels are lazy texts shown in the reader's language; they reach the templates as
+plain strings. Flash messages are translated when flashed (the session stores plain text). The annex V
+documents themselves stay Vietnamese: they are the legal record of the handover (``archive.handover_documents``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Response
 
@@ -27,14 +33,28 @@ bp = Blueprint("handover", __name__)
 api_bp = Blueprint("handover_api", __name__, url_prefix="/api/v1")
 
 STATE_VI = {
-    "draft": "Chưa nộp lưu",
-    "proposed": "Chờ đội trưởng duyệt",
-    "submitted": "Đã nộp, chờ tiếp nhận",
-    "accepted": "Đã tiếp nhận vào lưu trữ",
-    "rejected": "Bị trả lại",
-    "superseded": "Đã thay bằng bản mới",
+    "draft": lazy_gettext("Chưa nộp lưu"),
+    "proposed": lazy_gettext("Chờ đội trưởng duyệt"),
+    "submitted": lazy_gettext("Đã nộp, chờ tiếp nhận"),
+    "accepted": lazy_gettext("Đã tiếp nhận vào lưu trữ"),
+    "rejected": lazy_gettext("Bị trả lại"),
+    "superseded": lazy_gettext("Đã thay bằng bản mới"),
 }
-DOCUMENT_TITLES_VI = {"muc-luc": "Mục lục hồ sơ, tài liệu nộp lưu", "bien-ban": "Biên bản giao nhận hồ sơ, tài liệu"}
+# The links' names; the documents they open are Vietnamese in either language.
+DOCUMENT_TITLES_VI = {
+    "muc-luc": lazy_gettext("Mục lục hồ sơ, tài liệu nộp lưu"),
+    "bien-ban": lazy_gettext("Biên bản giao nhận hồ sơ, tài liệu"),
+}
+
+
+def state_label(state: str | None) -> str:
+    """A handover state in the reader's language; an unknown code shows as is."""
+    return str(STATE_VI.get(state, state)) if state else ""
+
+
+def document_titles() -> dict[str, str]:
+    """The documents' link names in the reader's language, as plain strings (Jinja takes a lazy text as markup)."""
+    return {kind: str(title) for kind, title in DOCUMENT_TITLES_VI.items()}
 
 
 def _actor() -> workflow.Actor:
@@ -46,11 +66,11 @@ def handover_view(dossier: Dossier) -> dict[str, Any]:
     session = context.db()
     return {
         "state": dossier.handover_state,
-        "state_vi": STATE_VI.get(dossier.handover_state, dossier.handover_state),
+        "state_vi": state_label(dossier.handover_state),
         "steps": workflow.allowed_steps(context.current_user(), dossier),
         "passed": workflow.passed_verification(dossier),
         "versions": workflow.versions_of(session, dossier),
-        "documents": DOCUMENT_TITLES_VI if dossier.handover_batch_id else {},
+        "documents": document_titles() if dossier.handover_batch_id else {},
     }
 
 
@@ -59,7 +79,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     app.add_template_global(handover_view)
-    app.add_template_filter(lambda state: STATE_VI.get(state, state or ""), "handover_state")
+    app.add_template_filter(state_label, "handover_state")
 
 
 @bp.get("/handover")
@@ -75,7 +95,7 @@ def queue() -> str:
         can_approve=user.role in workflow.APPROVER_ROLES,
         can_decide=user.role in workflow.DECIDER_ROLES,
         batches=[(batch, workflow.batch_dossiers(session, batch.id)) for batch in batches],
-        documents=DOCUMENT_TITLES_VI,
+        documents=document_titles(),
     )
 
 
@@ -100,9 +120,9 @@ def _back_from_ticked(dossier_ids: list[str]) -> Response:
 def submit(dossier_id: str) -> Response:
     dossier = workflow.submit(context.db(), _actor(), dossier_id, request.form.get("explanation", ""))
     if dossier.handover_state == "proposed":
-        flash("Đã nộp hồ sơ; chờ đội trưởng duyệt trước khi chuyển lưu trữ.", "info")
+        flash(_("Đã nộp hồ sơ; chờ đội trưởng duyệt trước khi chuyển lưu trữ."), "info")
     else:
-        flash("Đã nộp hồ sơ để lưu trữ tiếp nhận.", "info")
+        flash(_("Đã nộp hồ sơ để lưu trữ tiếp nhận."), "info")
     return _back_to(dossier_id)
 
 
@@ -111,21 +131,21 @@ def approve() -> Response:
     """Approve the proposals ticked in the queue (or the one of a dossier page): they go to the archivist."""
     dossier_ids = _ticked("approve")
     workflow.approve(context.db(), _actor(), dossier_ids)
-    flash(f"Đã duyệt {len(dossier_ids)} hồ sơ; hồ sơ đã chuyển lưu trữ tiếp nhận.", "info")
+    flash(_("Đã duyệt %(count)s hồ sơ; hồ sơ đã chuyển lưu trữ tiếp nhận.", count=len(dossier_ids)), "info")
     return _back_from_ticked(dossier_ids)
 
 
 @bp.post("/dossiers/<dossier_id>/handover/return")
 def send_back(dossier_id: str) -> Response:
     workflow.send_back(context.db(), _actor(), dossier_id, request.form.get("reason", ""))
-    flash("Đã trả lại hồ sơ cho cán bộ.", "info")
+    flash(_("Đã trả lại hồ sơ cho cán bộ."), "info")
     return _back_to(dossier_id)
 
 
 @bp.post("/dossiers/<dossier_id>/handover/reject")
 def reject(dossier_id: str) -> Response:
     workflow.reject(context.db(), _actor(), dossier_id, request.form.get("reason", ""))
-    flash("Đã trả lại hồ sơ cho đội.", "info")
+    flash(_("Đã trả lại hồ sơ cho đội."), "info")
     return _back_to(dossier_id)
 
 
@@ -134,7 +154,9 @@ def accept() -> Response:
     """Accept the dossiers ticked in the queue (or the one of a dossier page) as one batch."""
     dossier_ids = _ticked("accept")
     batch = workflow.accept(context.db(), _actor(), dossier_ids, request.form.get("retention", ""))
-    flash(f"Đã tiếp nhận {len(dossier_ids)} hồ sơ (lần giao nhận số {batch.id}).", "info")
+    flash(
+        _("Đã tiếp nhận %(count)s hồ sơ (lần giao nhận số %(batch)s).", count=len(dossier_ids), batch=batch.id), "info"
+    )
     return _back_from_ticked(dossier_ids)
 
 
@@ -148,7 +170,7 @@ def new_version(dossier_id: str) -> Response:
     if not created:
         raise workflow.SameScan()
     workflow.record_new_version(session, actor, dossier_id, dossier.id)
-    flash("Đã tải lên bản mới; nộp lại khi hệ thống kiểm tra xong.", "info")
+    flash(_("Đã tải lên bản mới; nộp lại khi hệ thống kiểm tra xong."), "info")
     return _back_to(dossier.id)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page
 
+from archive.models import Dossier
 from archive.runtime import Runtime
 from tests.browser.helpers import blocking_violations
 from tests.web.helpers import plant_dossier
@@ -23,12 +24,19 @@ PAGES = [
     ("canbo", "/dossiers/{dossier}"),
     ("canbo", "/dossiers/{dossier}?page=2"),
     ("luutru", "/handover"),
+    ("doitruong", "/handover"),
     ("canbo", "/cases"),
+    ("canbo", "/cases/new"),
+    ("canbo", "/cases/{case}"),
+    ("canbo", "/cases/{case}/edit"),
+    ("canbo", "/cases/{case}/upload"),
     ("doitruong", "/reports"),
+    ("luutru", "/reports/retention"),
     ("kiemtoan", "/audit"),
     ("quantri", "/admin/users"),
     ("quantri", "/admin/units"),
     ("canbo", "/account/tokens"),
+    ("canbo", "/account/password"),
 ]
 
 
@@ -38,14 +46,24 @@ def dossier_id(served_runtime: Runtime) -> str:
     return plant_dossier(served_runtime, "LCI-D1", "41/AXE", texts)
 
 
+@pytest.fixture(scope="module")
+def case_id(served_runtime: Runtime, dossier_id: str) -> int:
+    with served_runtime.sessions() as session:
+        dossier = session.get(Dossier, dossier_id)
+        assert dossier is not None
+        return dossier.case_id
+
+
 def test_the_login_page_passes_axe(page: Page) -> None:
     page.goto("/login")
     assert blocking_violations(page) == []
 
 
 @pytest.mark.parametrize(("username", "path"), PAGES, ids=[f"{user}:{path}" for user, path in PAGES])
-def test_the_page_passes_axe(page_as: Callable[[str], Page], dossier_id: str, username: str, path: str) -> None:
+def test_the_page_passes_axe(
+    page_as: Callable[[str], Page], dossier_id: str, case_id: int, username: str, path: str
+) -> None:
     page = page_as(username)
-    response = page.goto(path.format(dossier=dossier_id))
+    response = page.goto(path.format(dossier=dossier_id, case=case_id))
     assert response is not None and response.status == 200, page.url
     assert blocking_violations(page) == []
