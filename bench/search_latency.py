@@ -21,6 +21,7 @@ lives in the bench venv (`make bench-venv`), outside hoso's dependencies; withou
     .venv/bin/python bench/search_latency.py --pages 100000
     .venv/bin/python bench/search_latency.py --pages 1000000 --json-out /tmp/search_latency.json
     .venv/bin/python bench/search_latency.py --pages 5000 --per-kind 20          # a quick look
+    .venv/bin/python bench/search_latency.py --pages 20000 --systems hoso,fts5   # without Whoosh
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--workdir", type=Path, help="keep the pages and indexes here (default: a temp dir)")
     parser.add_argument("--json-out", type=Path)
+    parser.add_argument(
+        "--systems", default="hoso,fts5,whoosh", help="comma-separated subset of hoso,fts5,whoosh (default: all)"
+    )
     parser.add_argument("--system", choices=("hoso", "fts5", "whoosh"), help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
@@ -68,6 +72,7 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         results = _run_all(arguments, workdir)
+        results["machine"]["load_average_at_end"] = [round(value, 2) for value in os.getloadavg()]
     finally:
         if arguments.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -91,6 +96,8 @@ def _run_all(arguments: argparse.Namespace, workdir: Path) -> dict:
     runs = [("hoso", reference_pages), ("fts5", reference_pages), ("whoosh", reference_pages)]
     if arguments.pages > reference_pages:
         runs.append(("hoso", arguments.pages))
+    chosen = set(arguments.systems.split(","))
+    runs = [(system, pages) for system, pages in runs if system in chosen]
     results: dict = {
         "machine": _machine(),
         "pages": arguments.pages,

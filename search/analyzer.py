@@ -25,7 +25,7 @@ _VIETNAMESE_LETTERS = frozenset("abcdđeghiklmnopqrstuvxyăâêôơư") | frozen
 _SYLLABLE = re.compile(r"[^\W\d_]+")
 # A word is a run of letters/digits; connectors inside it (194/QĐ-KT, 0101234567-001, 1.000) keep the
 # whole run as one extra token besides its parts.
-_WORD = re.compile(r"[^\W_]+(?:[/\-._\u2010\u2011][^\W_]+)*")
+WORD = re.compile(r"[^\W_]+(?:[/\-._\u2010\u2011][^\W_]+)*")
 _PART = re.compile(r"[^\W_]+")
 _CONNECTOR = re.compile(r"[/\-._\u2010\u2011]")
 
@@ -97,7 +97,7 @@ def words(text: str) -> list[Word]:
         return normalised[start:end] if same_length else normalise(nfc[start:end])
 
     found: list[Word] = []
-    for match in _WORD.finditer(nfc):
+    for match in WORD.finditer(nfc):
         start, end = match.span()
         if _CONNECTOR.search(nfc, start, end) is None:  # most words: one syllable, no parts to find
             single = Span(token(start, end), start, end)

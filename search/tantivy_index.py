@@ -162,29 +162,29 @@ class TantivyIndex:
         groups, total_pages = _ranked_groups(searcher, compiled, wanted=request.offset + request.limit + 1)
         shown = groups[request.offset : request.offset + request.limit]
         highlight = highlight_for(node)
-        matched = self._pages_per_dossier(searcher, compiled, shown)
-        dossiers = []
-        for hits in shown:
-            pages = [
-                _to_hit(searcher.doc(address), score, highlight) for score, address in hits[: request.pages_per_dossier]
-            ]
-            first = pages[0]
-            dossiers.append(
-                DossierHit(
-                    dossier_id=first.dossier_id,
-                    case_number=first.case_number,
-                    unit_code=first.unit_code,
-                    score=first.score,
-                    matched_pages=matched.get(first.dossier_id, len(hits)),
-                    pages=pages,
-                )
+        shown_pages = [
+            [_to_hit(searcher.doc(address), score, highlight) for score, address in hits[: request.pages_per_dossier]]
+            for hits in shown
+        ]
+        matched = self._pages_per_dossier(searcher, compiled, [pages[0].dossier_id for pages in shown_pages])
+        total_dossiers, facets = _dossier_counts(searcher, compiled, facets=request.facets) if total_pages else (0, {})
+        dossiers = [
+            DossierHit(
+                dossier_id=pages[0].dossier_id,
+                case_number=pages[0].case_number,
+                unit_code=pages[0].unit_code,
+                score=pages[0].score,
+                matched_pages=matched.get(pages[0].dossier_id, len(hits)),
+                pages=pages,
             )
+            for pages, hits in zip(shown_pages, shown, strict=True)
+        ]
         return DossierResult(
             total_pages=total_pages,
-            total_dossiers=round(searcher.cardinality(compiled, "dossier_id")) if total_pages else 0,
+            total_dossiers=total_dossiers,
             dossiers=dossiers,
             has_more=len(groups) > request.offset + request.limit,
-            facets=_facets(searcher, compiled) if request.facets and total_pages else {},
+            facets=facets,
         )
 
     def suggest(self, prefix: str, scope: str | None, limit: int = 10) -> list[Suggestion]:
@@ -277,13 +277,10 @@ class TantivyIndex:
         index.reload()  # see other processes' commits
         return index.searcher()
 
-    def _pages_per_dossier(
-        self, searcher: tantivy.Searcher, compiled: Query, shown: list[list[tuple[float, DocAddress]]]
-    ) -> dict[str, int]:
+    def _pages_per_dossier(self, searcher: tantivy.Searcher, compiled: Query, ids: list[str]) -> dict[str, int]:
         """How many pages of each shown dossier match, counted in the index (not only the hits read)."""
-        if not shown:
+        if not ids:
             return {}
-        ids = [str(searcher.doc(hits[0][1]).get_first("dossier_id")) for hits in shown]
         within = Query.boolean_query(
             [(Occur.Must, compiled), (Occur.Must, Query.term_set_query(self._schema, "dossier_id", ids))]
         )
@@ -503,17 +500,23 @@ def _ranked_groups(
         limit *= 4
 
 
-def _facets(searcher: tantivy.Searcher, compiled: Query) -> dict[str, list[FacetCount]]:
-    """Each facet's values with the number of matching dossiers that have them, most first."""
-    specification = {
+def _dossier_counts(
+    searcher: tantivy.Searcher, compiled: Query, *, facets: bool
+) -> tuple[int, dict[str, list[FacetCount]]]:
+    """The number of matching dossiers and, if asked, each facet's values with the number of matching
+    dossiers that have them, most first: one aggregation, so the matching pages are read once for all."""
+    if not facets:
+        return round(searcher.cardinality(compiled, "dossier_id")), {}
+    specification: dict[str, Any] = {
         name: {
             "terms": {"field": field, "size": FACET_SIZE},
             "aggs": {"dossiers": {"cardinality": {"field": "dossier_id"}}},
         }
         for name, field in _FACET_FIELDS.items()
     }
+    specification["dossiers"] = {"cardinality": {"field": "dossier_id"}}
     counted = searcher.aggregate(compiled, specification)
-    facets = {}
+    listed = {}
     for name in _FACET_FIELDS:
         values = [
             FacetCount(
@@ -522,8 +525,8 @@ def _facets(searcher: tantivy.Searcher, compiled: Query) -> dict[str, list[Facet
             )
             for bucket in counted[name]["buckets"]
         ]
-        facets[name] = sorted(values, key=lambda facet: (-facet.count, facet.value))
-    return facets
+        listed[name] = sorted(values, key=lambda facet: (-facet.count, facet.value))
+    return round(counted["dossiers"]["value"]), listed
 
 
 def _to_hit(document: tantivy.Document, score: float, highlight: Highlight) -> PageHit:
