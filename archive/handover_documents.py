@@ -123,9 +123,11 @@ def summarise_batch(session: Session, batch: HandoverBatch) -> BatchSummary:
         raise ValueError(f"handover batch {batch.id} holds no dossiers")
     team = dossiers[0].case.unit
     ids = [dossier.id for dossier in dossiers]
+    # The team's representative is whoever sent the dossiers on last: the leader who approved an officer's
+    # proposal, or the leader who submitted directly.
     submitted = session.scalars(
         select(AuditEntry)
-        .where(AuditEntry.action == "handover.submit", AuditEntry.target_id.in_(ids))
+        .where(AuditEntry.action.in_(("handover.submit", "handover.approve")), AuditEntry.target_id.in_(ids))
         .order_by(AuditEntry.id.desc())
     ).first()
     accepted = session.scalars(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
@@ -20,13 +21,18 @@ from archive.web.auth import remote_addr, require
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-STATE_VI = {"active": "Đang dùng", "revoked": "Đã thu hồi", "expired": "Hết hạn"}
+STATE_VI = {
+    "active": lazy_gettext("Đang dùng"),
+    "revoked": lazy_gettext("Đã thu hồi"),
+    "expired": lazy_gettext("Hết hạn"),
+}
 
 
 def _page(status: int = 200, **shown: object) -> tuple[str, int]:
     rows = tokens.tokens_of(context.db(), require("tokens.own"))
     states = {row.id: tokens.state(row) for row in rows}
-    return render_template("account/tokens.html", rows=rows, states=states, state_names=STATE_VI, **shown), status
+    state_names = {state: str(label) for state, label in STATE_VI.items()}
+    return render_template("account/tokens.html", rows=rows, states=states, state_names=state_names, **shown), status
 
 
 @bp.get("/tokens")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
@@ -24,12 +25,12 @@ from archive.web.scope import covers, unit_filter, units_in_scope
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PERSON_ROLE_VI = {
-    "officer": "Cán bộ",
-    "team_leader": "Đội trưởng",
-    "archivist": "Văn thư lưu trữ",
-    "inspector": "Kiểm soát viên",
-    "auditor": "Kiểm tra nội bộ",
-    "admin": "Quản trị hệ thống",
+    "officer": lazy_gettext("Cán bộ"),
+    "team_leader": lazy_gettext("Đội trưởng"),
+    "archivist": lazy_gettext("Văn thư lưu trữ"),
+    "inspector": lazy_gettext("Kiểm soát viên"),
+    "auditor": lazy_gettext("Kiểm tra nội bộ"),
+    "admin": lazy_gettext("Quản trị hệ thống"),
 }
 
 
@@ -59,7 +60,7 @@ def _users_page(admin: User, status: int = 200, **shown: object) -> tuple[str, i
         people=list(people),
         units=units_in_scope(session, admin),
         roles=ROLES,
-        role_names=PERSON_ROLE_VI,
+        role_names={role: str(label) for role, label in PERSON_ROLE_VI.items()},
         now=accounts.utcnow(),
         as_utc=accounts.as_utc,
         **shown,

@@ -101,7 +101,12 @@ def handle_http_error(error: HTTPException) -> Response:
         return _respond(400, "csrf_failed", error.description or "", CSRF_MESSAGE_VI, CSRF_REMEDY_VI)
     status = error.code or 500
     message_vi = MESSAGES_VI.get(status, "")
-    return _respond(status, _error_code(error), error.description or "", message_vi)
+    response = _respond(status, _error_code(error), error.description or "", message_vi)
+    # The exception's own headers say what to do next (Retry-After of a busy 503, Allow of a 405).
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def handle_unexpected(error: Exception) -> Response:

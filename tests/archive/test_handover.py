@@ -466,3 +466,13 @@ def test_two_archivists_deciding_at_once_cannot_both_win(runtime: Runtime) -> No
     assert len(trail(runtime)) == 5, "one audit entry per decision that landed"
     with runtime.sessions() as session:
         assert audit.verify_chain(session).intact
+
+
+def test_the_handover_record_names_the_leader_who_approved_as_the_handing_person(runtime: Runtime) -> None:
+    dossier_id = plant(runtime, "LCI-D1", "26/QĐ-XPHC")
+    act(runtime, "canbo", "submit", dossier_id)
+    act(runtime, "doitruong", "approve", [dossier_id])
+    batch = act(runtime, "luutru", "accept", [dossier_id])
+    with runtime.sessions() as session:
+        summary = summarise_batch(session, session.get_one(HandoverBatch, batch.id))  # type: ignore[attr-defined]
+    assert summary.handing_person == "Trần Thị Bình (đội trưởng Đội 1)"
