@@ -151,3 +151,10 @@ def test_english_switch_names_columns_and_periods_in_english(planted: Runtime, c
     html = client.get("/reports", query_string=QUARTER).get_data(as_text=True)
     assert "Fines (VND)" in html and "2024-Q1" in html
     assert "Tiền phạt (đồng)" not in html and "Quý 1/2024" not in html
+
+
+def test_the_dashboard_shows_the_reports_coming_due(planted: Runtime, client: FlaskClient) -> None:
+    login(client, "luutru")
+    html = client.get("/").get_data(as_text=True)
+    assert "Báo cáo sắp đến hạn" in html
+    assert_no_qni(html)
