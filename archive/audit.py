@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from archive.models import AuditEntry, User, utcnow
+from archive.models import AuditEntry, User, path_within, utcnow
 
 GENESIS_HASH = "0" * 64
 # Columns a verifier re-reads and a CSV export carries, in table order.
@@ -202,7 +202,7 @@ def head(session: Session) -> str:
 def export_rows(session: Session, unit_path: str | None = None) -> Iterator[dict[str, Any]]:
     """Every entry as a dict of EXPORT_COLUMNS in chain order; ``unit_path`` keeps one unit subtree."""
     for entry in _entries(session):
-        if unit_path is not None and not (entry.unit_path == unit_path or entry.unit_path.startswith(unit_path + "/")):
+        if unit_path is not None and not path_within(entry.unit_path, unit_path):
             continue
         row = {column: getattr(entry, column) for column in EXPORT_COLUMNS}
         row["at"] = _canonical_time(entry.at)

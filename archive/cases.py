@@ -29,7 +29,7 @@ from stdnum.vn import mst
 
 from archive import audit
 from archive.handover import Actor
-from archive.models import Case, CaseViolation, Unit, User, utcnow
+from archive.models import Case, CaseViolation, Unit, User, covers, utcnow
 from archive.permissions import roles_for
 from archive.refusals import Refusal
 from archive.reindex import reindex_dossier
@@ -354,11 +354,6 @@ def summary_of(violations: list[dict[str, Any]]) -> tuple[str, str]:
 
 def may_edit(user: User, unit_path: str) -> bool:
     return user.role in EDITOR_ROLES and covers(user, unit_path)
-
-
-def covers(user: User, unit_path: str) -> bool:
-    own = user.unit.path
-    return unit_path == own or unit_path.startswith(own + "/")
 
 
 def case_in_scope(session: Session, user: User, case_id: int) -> Case:

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import audit
-from archive.models import Case, Dossier, HandoverBatch, Unit, User, utcnow
+from archive.models import Case, Dossier, HandoverBatch, Unit, User, covers, utcnow
 from archive.permissions import roles_for
 from archive.refusals import Refusal
 from archive.reindex import reindex_after_commit
@@ -136,16 +136,11 @@ def unit_path_of(dossier: Dossier) -> str:
     return dossier.case.unit.path
 
 
-def _covers(user: User, unit_path: str) -> bool:
-    own = user.unit.path
-    return unit_path == own or unit_path.startswith(own + "/")
-
-
 def _locked_dossier(session: Session, actor: Actor, dossier_id: str) -> Dossier:
     """Lock the chain, then read the dossier fresh: what we check is what we change."""
     audit.lock_chain(session)
     dossier = session.scalar(select(Dossier).where(Dossier.id == dossier_id).execution_options(populate_existing=True))
-    if dossier is None or not _covers(actor.user, unit_path_of(dossier)):
+    if dossier is None or not covers(actor.user, unit_path_of(dossier)):
         raise DossierNotFound(f"No dossier {dossier_id!r} in your units.")
     return dossier
 
@@ -330,7 +325,7 @@ def accept(session: Session, actor: Actor, dossier_ids: Sequence[str], retention
 def check_new_version_allowed(session: Session, actor: Actor, old_id: str) -> Dossier:
     """Refuse before anything is uploaded: only a rejected dossier is replaced, by its own team."""
     old = session.get(Dossier, old_id)
-    if old is None or not _covers(actor.user, unit_path_of(old)):
+    if old is None or not covers(actor.user, unit_path_of(old)):
         raise DossierNotFound(f"No dossier {old_id!r} in your units.")
     _require_role(actor, SUBMITTER_ROLES, "upload a new version")
     _require_state(old, "rejected", "replaced by a new version")
@@ -415,7 +410,7 @@ def batch_in_scope(session: Session, user: User, batch_id: int) -> HandoverBatch
     batch = session.get(HandoverBatch, batch_id)
     if batch is not None:
         team_paths = {unit_path_of(dossier) for dossier in batch_dossiers(session, batch.id)}
-        if _covers(user, batch.unit.path) or any(_covers(user, path) for path in team_paths):
+        if covers(user, batch.unit.path) or any(covers(user, path) for path in team_paths):
             return batch
     raise DossierNotFound(f"No handover batch {batch_id} in your units.")
 
@@ -438,7 +433,7 @@ def versions_of(session: Session, dossier: Dossier) -> list[Dossier]:
 def allowed_steps(user: User, dossier: Dossier) -> frozenset[str]:
     """The steps ``user`` may take on ``dossier`` now, for showing buttons; the transitions check again."""
     path = unit_path_of(dossier)
-    if not _covers(user, path):
+    if not covers(user, path):
         return frozenset()
     steps = set()
     if user.role in SUBMITTER_ROLES:

@@ -44,6 +44,16 @@ def new_dossier_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
+def path_within(unit_path: str, scope_path: str) -> bool:
+    """The scope test on unit paths: "VN/LCI" holds itself and "VN/LCI/LCI-D1", not "VN/LCI2"."""
+    return unit_path == scope_path or unit_path.startswith(scope_path + "/")
+
+
+def covers(user: User, unit_path: str) -> bool:
+    """A person sees their own unit and every unit below it."""
+    return path_within(unit_path, user.unit.path)
+
+
 class Base(DeclarativeBase):
     pass
 

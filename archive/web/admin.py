@@ -17,10 +17,10 @@ from werkzeug.wrappers import Response
 
 from archive import accounts
 from archive.accounts import AccountError
-from archive.models import ROLES, Unit, User
+from archive.models import ROLES, Unit, User, covers
 from archive.web import context
 from archive.web.auth import remote_addr, require
-from archive.web.scope import covers, unit_filter, units_in_scope
+from archive.web.scope import unit_filter, units_in_scope
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -20,14 +20,14 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from archive import report_exports, retention
-from archive.models import Unit, User, utcnow
+from archive.models import Unit, User, covers, utcnow
 from archive.report_charts import bar_chart, trend_chart
 from archive.report_due import DueReport, upcoming
 from archive.report_periods import KINDS, Period, parse_period, period_containing, vietnam_date
 from archive.reports import Column, Report, build_report
 from archive.web import context
 from archive.web.language import current_language
-from archive.web.scope import covers, units_in_scope
+from archive.web.scope import units_in_scope
 
 bp = Blueprint("reports", __name__)
 api_bp = Blueprint("reports_api", __name__, url_prefix="/api/v1")

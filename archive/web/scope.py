@@ -1,8 +1,9 @@
 """Who may see what: a user sees the dossiers of their own unit and of every unit below it.
 
 Scope is a prefix test on the unit path ("VN/LCI" covers "VN/LCI" and "VN/LCI/LCI-D1", not "VN/LCI2"),
-the same test the search index applies with ``scope=user.unit.path``. Anything outside it is answered
-as if it did not exist (404), so ids of other units' dossiers reveal nothing.
+the same test the search index applies with ``scope=user.unit.path``; its Python form is
+``archive.models.covers``, shared with the workflow modules, and ``unit_filter`` is its SQL form.
+Anything outside it is answered as if it did not exist (404), so ids of other units' dossiers reveal nothing.
 """
 
 from __future__ import annotations
@@ -13,11 +14,6 @@ from sqlalchemy.orm.interfaces import ORMOption
 from werkzeug.exceptions import NotFound
 
 from archive.models import Case, Dossier, Unit, User
-
-
-def covers(user: User, unit_path: str) -> bool:
-    own = user.unit.path
-    return unit_path == own or unit_path.startswith(own + "/")
 
 
 def unit_filter(user: User) -> ColumnElement[bool]:

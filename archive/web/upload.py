@@ -16,9 +16,8 @@ from flask import Request
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from archive.models import Case, Dossier, Unit, User
+from archive.models import Case, Dossier, Unit, User, covers
 from archive.web import context
-from archive.web.scope import covers
 from ingest.errors import IngestError, UnknownUnit
 from ingest.intake import Spool
 from ingest.submit import submit
