@@ -4,7 +4,7 @@
 VENV        := .venv
 PYTHON      ?= python3
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils qpdf fonts-dejavu-core fontconfig chromium
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils qpdf fonts-dejavu-core fontconfig chromium radosgw ceph-mon ceph-osd curl bc
 STAMP       := $(VENV)/.installed
 
 .PHONY: run test lint system-deps venv clean-venv bench-deps bench-venv translations

@@ -15,10 +15,21 @@ SETTINGS: dict[str, str] = {
     "HOSO_DATABASE_URL": "SQLAlchemy URL of the records database. Default sqlite:///$HOSO_HOME/hoso.db (WAL)",
     "HOSO_STORAGE_DIR": "Directory of the local object store for originals and derived files. "
     "Default $HOSO_HOME/objects",
+    "HOSO_STORAGE_URL": "Object store for originals and derived files: empty for the local directory "
+    "HOSO_STORAGE_DIR, or s3://BUCKET[/PREFIX] for any S3 server (MinIO, Ceph RGW, AWS) through the minio client",
+    "HOSO_S3_ENDPOINT": "URL of the S3 server when HOSO_STORAGE_URL is s3://…, e.g. http://127.0.0.1:9000 "
+    "(https:// for TLS). Default https://s3.amazonaws.com",
+    "HOSO_S3_ACCESS_KEY": "Access key of the S3 server",
+    "HOSO_S3_SECRET_KEY": "Secret key of the S3 server",
+    "HOSO_S3_REGION": "Region of the S3 bucket. Default us-east-1",
+    "HOSO_S3_PRESIGN_SECONDS": "Lifetime in seconds of the presigned download links handed out for objects on S3. "
+    "Default 300",
     "HOSO_INDEX_DIR": "Directory of the Tantivy search index. Default $HOSO_HOME/index",
     "HOSO_SEARCH_URL": "Elasticsearch URL for the search index; empty: the embedded Tantivy index in HOSO_INDEX_DIR",
     "HOSO_SEARCH_INDEX": "Name prefix of the Elasticsearch index and its template. Default hoso-pages",
     "HOSO_QUEUE_PATH": "SQLite file of the embedded job queue (Huey). Default $HOSO_HOME/queue.db",
+    "HOSO_REDIS_URL": "Redis URL (redis://HOST:PORT/DB) of a job queue shared by workers on many machines; "
+    "empty: the embedded queue in HOSO_QUEUE_PATH",
     "HOSO_SECRET_KEY": "Flask secret key for sessions and CSRF. Default: a random key kept in $HOSO_HOME/secret_key",
     "HOSO_WORKERS": "Worker processes for page jobs. Default: number of CPU cores",
     "HOSO_OCR_DPI": "Resolution at which pages are rasterised for OCR. Default 300",
@@ -36,6 +47,11 @@ SETTINGS: dict[str, str] = {
     "HOSO_LOGIN_LOCK_MINUTES": "Minutes a locked account stays locked. Default 15",
     "HOSO_SESSION_HOURS": "Hours without a request after which a signed-in session ends. Default 8",
     "HOSO_SECURE_COOKIES": "1: send the session cookie over HTTPS only (set it behind HTTPS). Default 0",
+    "HOSO_FIXITY_HOURS": "Hours between two fixity checks (every stored object re-hashed) run by `hoso serve`; "
+    "0 turns the schedule off. Default 24",
+    "HOSO_LOGIN_RATE_LIMIT": "Most sign-in attempts per client address, as a rate (Flask-Limiter syntax). "
+    "Default 10/minute",
+    "HOSO_UPLOAD_RATE_LIMIT": "Most uploads per signed-in person, as a rate (Flask-Limiter syntax). Default 120/hour",
     "HOSO_REPORT_DUE_DAY": "Day of the period's last month on which reports are due, where the unit tree sets none "
     "(Circular 55/2020/TT-BCT: the 17th; some departments use 18). Default 17",
 }
@@ -66,6 +82,16 @@ class Settings:
     watch_settle: float
     host: str
     port: int
+    storage_url: str = ""  # s3://bucket[/prefix] for S3, else the local directory storage_dir
+    s3_endpoint: str = "https://s3.amazonaws.com"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_region: str = "us-east-1"
+    s3_presign_seconds: int = 300
+    redis_url: str = ""  # a shared Redis queue, else the embedded Huey SQLite queue at queue_path
+    fixity_hours: float = 24
+    login_rate_limit: str = "10/minute"
+    upload_rate_limit: str = "120/hour"
     search_url: str = ""  # Elasticsearch when set, else Tantivy in index_dir
     search_index: str = "hoso-pages"
     login_max_failures: int = 5
@@ -94,6 +120,16 @@ class Settings:
             watch_settle=float(_env("HOSO_WATCH_SETTLE", "10")),
             host=_env("HOSO_HOST", "127.0.0.1"),
             port=int(_env("HOSO_PORT", "8000")),
+            storage_url=_env("HOSO_STORAGE_URL", ""),
+            s3_endpoint=_env("HOSO_S3_ENDPOINT", "https://s3.amazonaws.com"),
+            s3_access_key=_env("HOSO_S3_ACCESS_KEY", ""),
+            s3_secret_key=_env("HOSO_S3_SECRET_KEY", ""),
+            s3_region=_env("HOSO_S3_REGION", "us-east-1"),
+            s3_presign_seconds=int(_env("HOSO_S3_PRESIGN_SECONDS", "300")),
+            redis_url=_env("HOSO_REDIS_URL", ""),
+            fixity_hours=float(_env("HOSO_FIXITY_HOURS", "24")),
+            login_rate_limit=_env("HOSO_LOGIN_RATE_LIMIT", "10/minute"),
+            upload_rate_limit=_env("HOSO_UPLOAD_RATE_LIMIT", "120/hour"),
             search_url=_env("HOSO_SEARCH_URL", ""),
             search_index=_env("HOSO_SEARCH_INDEX", "hoso-pages"),
             login_max_failures=int(_env("HOSO_LOGIN_MAX_FAILURES", "5")),
