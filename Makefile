@@ -7,7 +7,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils qpdf fonts-dejavu-core fontconfig chromium radosgw ceph-mon ceph-osd curl bc
 STAMP       := $(VENV)/.installed
 
-.PHONY: run test lint system-deps venv clean-venv bench-deps bench-venv translations
+.PHONY: run test test-postgresql lint system-deps venv clean-venv bench-deps bench-venv translations
 
 system-deps:
 	@missing=""; for package in $(APT_PACKAGES); do \
@@ -36,8 +36,19 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy archive ingest ocr search
 
+# The suite runs twice: on SQLite, then every test marked `database` again on PostgreSQL (docs/database.md), each
+# test on its own database made there. A server that cannot be reached fails the run; an explicitly empty
+# `make test TEST_POSTGRESQL_URL=` skips the second pass.
+TEST_POSTGRESQL_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
 test: system-deps venv lint
 	$(VENV)/bin/pytest
+	@$(MAKE) --no-print-directory test-postgresql
+
+test-postgresql: venv
+	@if [ -z "$(TEST_POSTGRESQL_URL)" ]; then echo "PostgreSQL pass skipped: TEST_POSTGRESQL_URL is empty"; exit 0; fi; \
+	export HOSO_TEST_DATABASE_URL='$(TEST_POSTGRESQL_URL)'; \
+	$(VENV)/bin/python -m tests.databases && $(VENV)/bin/pytest -m database
 
 # Re-extract the interface texts (Vietnamese message ids, babel.cfg says where) and merge them into the English
 # catalog; then write the English of every entry left empty. The app compiles the .po itself at start.

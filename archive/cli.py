@@ -19,7 +19,8 @@ import pikepdf
 from sqlalchemy import select
 from tqdm import tqdm
 
-from archive import accounts
+from archive import accounts, leftovers
+from archive.config import MissingSecretKey
 from archive.db import upgrade
 from archive.models import Dossier, Unit
 from archive.runtime import Runtime, current_runtime
@@ -35,6 +36,7 @@ from search.index import QuerySyntaxError
 EXIT_REFUSED = 2
 EXIT_NOT_FOUND = 3
 EXIT_INTERRUPTED = 130
+EXIT_NOT_CONFIGURED = 78  # sysexits' EX_CONFIG: a required setting is missing
 FINAL_STATUSES = ("processed", "failed")
 
 
@@ -68,6 +70,7 @@ def init(demo: bool, as_json: bool) -> None:
     if demo:
         with runtime.sessions() as session:
             logins = accounts.install_demo(session)
+        runtime.settings.mark_demo()  # a demo may run without HOSO_SECRET_KEY (archive/config.py)
     data = {"home": str(runtime.settings.home), "demo_users": [login.__dict__ for login in logins]}
     lines = [f"hoso data directory: {runtime.settings.home}"]
     if logins:
@@ -81,6 +84,7 @@ def worker() -> None:
     """Run page jobs from the queue until stopped (one process per HOSO_WORKERS)."""
     runtime = _prepared_runtime()
     logging.getLogger().setLevel(logging.INFO)
+    leftovers.sweep(runtime.settings)
     JobQueue(runtime.settings).run_worker()
 
 
@@ -102,18 +106,28 @@ def serve(host: str | None, port: int | None, no_worker: bool) -> None:
     """Serve the web app and API, with a worker process for the page jobs."""
     from waitress import serve as waitress_serve
 
+    from archive.fixity import FixitySchedule
     from archive.web import FORM_OVERHEAD_BYTES, create_app
 
     runtime = _prepared_runtime()
     logging.getLogger().setLevel(logging.INFO)
     settings = runtime.settings
+    leftovers.sweep(settings)
+    try:
+        app = create_app(runtime)
+    except MissingSecretKey as missing:
+        logging.getLogger("archive.cli").error("hoso serve cannot start: %s", missing)
+        sys.exit(EXIT_NOT_CONFIGURED)
     worker_process = None if no_worker else _start_worker_process()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    fixity_schedule = FixitySchedule(runtime, settings.fixity_hours) if settings.fixity_hours > 0 else None
+    if fixity_schedule is not None:
+        fixity_schedule.start()
     try:
         address = f"http://{host or settings.host}:{port or settings.port}"
         click.echo(f"hoso serving on {address}", err=True)
         waitress_serve(
-            create_app(runtime),
+            app,
             host=host or settings.host,
             port=port or settings.port,
             threads=8,
@@ -121,6 +135,8 @@ def serve(host: str | None, port: int | None, no_worker: bool) -> None:
             max_request_body_size=settings.max_upload_bytes + FORM_OVERHEAD_BYTES,
         )
     finally:
+        if fixity_schedule is not None:
+            fixity_schedule.stop()
         if worker_process is not None:
             worker_process.terminate()
             worker_process.wait(timeout=30)
@@ -367,6 +383,13 @@ from archive.cli_users import token_group, unit_group, user_group  # noqa: E402
 main.add_command(user_group)
 main.add_command(unit_group)
 main.add_command(token_group)
+
+from archive.cli_backup import export_command, import_command  # noqa: E402
+from archive.cli_fixity import fixity_command  # noqa: E402
+
+main.add_command(fixity_command)
+main.add_command(export_command)
+main.add_command(import_command)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ SETTINGS: dict[str, str] = {
     "HOSO_S3_ACCESS_KEY": "Access key of the S3 server",
     "HOSO_S3_SECRET_KEY": "Secret key of the S3 server",
     "HOSO_S3_REGION": "Region of the S3 bucket. Default us-east-1",
-    "HOSO_S3_PRESIGN_SECONDS": "Lifetime in seconds of the presigned download links handed out for objects on S3. "
+    "HOSO_S3_PRESIGN_SECONDS": "Lifetime in seconds of the presigned links to which downloads of originals and "
+    "archive PDFs on S3 are redirected; 0: the app sends the files itself (an S3 server browsers cannot reach). "
     "Default 300",
     "HOSO_INDEX_DIR": "Directory of the Tantivy search index. Default $HOSO_HOME/index",
     "HOSO_SEARCH_URL": "Elasticsearch URL for the search index; empty: the embedded Tantivy index in HOSO_INDEX_DIR",
@@ -30,7 +31,9 @@ SETTINGS: dict[str, str] = {
     "HOSO_QUEUE_PATH": "SQLite file of the embedded job queue (Huey). Default $HOSO_HOME/queue.db",
     "HOSO_REDIS_URL": "Redis URL (redis://HOST:PORT/DB) of a job queue shared by workers on many machines; "
     "empty: the embedded queue in HOSO_QUEUE_PATH",
-    "HOSO_SECRET_KEY": "Flask secret key for sessions and CSRF. Default: a random key kept in $HOSO_HOME/secret_key",
+    "HOSO_SECRET_KEY": "Flask secret key for sessions and CSRF (a long random string, the same on every app "
+    "machine). Required: the app refuses to start without it, except on a demo instance made by `hoso init --demo`, "
+    "which uses a random key kept in $HOSO_HOME/secret_key",
     "HOSO_WORKERS": "Worker processes for page jobs. Default: number of CPU cores",
     "HOSO_OCR_DPI": "Resolution at which pages are rasterised for OCR. Default 300",
     "HOSO_OCR_PAGE_TIMEOUT": "Seconds one page may take to be read before it is stopped and marked page_timeout. "
@@ -47,14 +50,24 @@ SETTINGS: dict[str, str] = {
     "HOSO_LOGIN_LOCK_MINUTES": "Minutes a locked account stays locked. Default 15",
     "HOSO_SESSION_HOURS": "Hours without a request after which a signed-in session ends. Default 8",
     "HOSO_SECURE_COOKIES": "1: send the session cookie over HTTPS only (set it behind HTTPS). Default 0",
+    "HOSO_TRUSTED_PROXIES": "Addresses or networks (comma-separated) of the proxies in front of gunicorn "
+    "(archive/wsgi.py): their X-Forwarded-For and X-Forwarded-Proto give the client's address and scheme. "
+    "Default: none trusted",
     "HOSO_FIXITY_HOURS": "Hours between two fixity checks (every stored object re-hashed) run by `hoso serve`; "
     "0 turns the schedule off. Default 24",
-    "HOSO_LOGIN_RATE_LIMIT": "Most sign-in attempts per client address, as a rate (Flask-Limiter syntax). "
-    "Default 10/minute",
+    "HOSO_LOGIN_RATE_LIMIT": "Most failed sign-in attempts per client address, as a rate (Flask-Limiter syntax); "
+    "over it every attempt from that address gets 429 until the window moves on. Default 10/minute",
     "HOSO_UPLOAD_RATE_LIMIT": "Most uploads per signed-in person, as a rate (Flask-Limiter syntax). Default 120/hour",
     "HOSO_REPORT_DUE_DAY": "Day of the period's last month on which reports are due, where the unit tree sets none "
     "(Circular 55/2020/TT-BCT: the 17th; some departments use 18). Default 17",
 }
+
+
+DEMO_MARKER = "demo-instance"
+
+
+class MissingSecretKey(RuntimeError):
+    """The app may not start: HOSO_SECRET_KEY is unset on an instance that is not a demo."""
 
 
 def _env(name: str, default: str) -> str:
@@ -98,6 +111,7 @@ class Settings:
     login_lock_minutes: float = 15
     session_hours: float = 8
     secure_cookies: bool = False
+    trusted_proxies: str = ""  # comma-separated addresses or networks, read by archive/wsgi.py
     report_due_day: int = 17  # Circular 55/2020/TT-BCT; a unit's report_due_day overrides it
 
     @classmethod
@@ -136,6 +150,7 @@ class Settings:
             login_lock_minutes=float(_env("HOSO_LOGIN_LOCK_MINUTES", "15")),
             session_hours=float(_env("HOSO_SESSION_HOURS", "8")),
             secure_cookies=_env("HOSO_SECURE_COOKIES", "0") in ("1", "true", "yes"),
+            trusted_proxies=_env("HOSO_TRUSTED_PROXIES", ""),
             report_due_day=int(_env("HOSO_REPORT_DUE_DAY", "17")),
         )
 
@@ -148,10 +163,32 @@ class Settings:
         for directory in (self.home, self.temp_dir, self.storage_dir, self.index_dir, self.queue_path.parent):
             directory.mkdir(parents=True, exist_ok=True)
 
+    @property
+    def demo_marker(self) -> Path:
+        """Present when `hoso init --demo` made this instance: its accounts have a published password."""
+        return self.home / DEMO_MARKER
+
+    def is_demo(self) -> bool:
+        return self.demo_marker.exists()
+
+    def mark_demo(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.demo_marker.write_text("made by `hoso init --demo`; without this file HOSO_SECRET_KEY is required\n")
+
     def resolved_secret_key(self) -> str:
-        """The configured key, else one generated once and kept beside the data so sessions survive restarts."""
+        """The configured key; on a demo instance, one generated once and kept beside the data so sessions
+        survive restarts. Anywhere else a missing key stops the app (``MissingSecretKey``): a key kept in a
+        file beside the data would be read by anyone holding a copy of that directory (a backup, a stolen
+        disk) and would differ between app machines. ``create_app`` calls this, so ``hoso serve``, the WSGI
+        entry and every other way of starting the app make the same decision."""
         if self.secret_key:
             return self.secret_key
+        if not self.is_demo():
+            raise MissingSecretKey(
+                f"HOSO_SECRET_KEY is not set. Set it to a long random string (for example the output of "
+                f"`python3 -c 'import secrets; print(secrets.token_hex(32))'`), the same on every app machine. "
+                f"Only a demo instance (`hoso init --demo`, which writes {self.demo_marker}) runs without one."
+            )
         key_file = self.home / "secret_key"
         if not key_file.exists():
             self.home.mkdir(parents=True, exist_ok=True)

@@ -26,12 +26,24 @@ def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-
     cursor.close()
 
 
+def _utc_session(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL hands back times in the session's time zone (the server's setting, or PGTZ): UTC here, as
+    SQLite's naive values are, so a date taken from a stored time and a naive bound mean the same on both."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET TIME ZONE 'UTC'")
+    cursor.close()
+    dbapi_connection.commit()  # a SET inside a transaction that is later rolled back would be undone
+
+
 def make_engine(url: str, **options: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine, "connect", _tune_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True, **options)
+    engine = create_engine(url, pool_pre_ping=True, **options)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _utc_session)
+    return engine
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

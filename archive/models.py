@@ -204,9 +204,16 @@ class Dossier(Base):
     retention: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The searchable PDF/A copy, a derived object stored beside the original under its own SHA-256.
     archive_pdf_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The pages PDF made from an image or repaired original (derived/…/pages.pdf): its SHA-256 as the first
+    # fixity check found it, so a later check can tell an altered or deleted copy (archive/fixity.py).
+    pages_pdf_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # When the scanner made the file (a PDF's /CreationDate), read at intake: the 48-hour digitisation
     # rule counts from it rather than from the upload, which may come days after the scan.
     scanned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Which worker process is converting or finishing the dossier, and until when (ingest/leases.py): a worker
+    # killed mid-job stops renewing its lease, and any other worker queues the job again once it has run out.
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     case: Mapped[Case] = relationship(back_populates="dossiers")
     pages: Mapped[list[Page]] = relationship(back_populates="dossier", order_by="Page.page_number")
@@ -244,6 +251,9 @@ class Page(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Which worker process is reading the page, and until when (ingest/leases.py), as on Dossier.
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     dossier: Mapped[Dossier] = relationship(back_populates="pages")
 
@@ -280,3 +290,26 @@ class AuditEntry(Base):
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class FixityRun(Base):
+    """One fixity check: every stored object the records name, read back and hashed (archive/fixity.py).
+
+    ``problems`` lists each missing or altered object with its key, kind, dossier and the expected and found
+    SHA-256; the admin page and `hoso fixity --json` show the newest run."""
+
+    __tablename__ = "fixity_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # "command" (`hoso fixity`) or "schedule" (`hoso serve` every HOSO_FIXITY_HOURS).
+    trigger: Mapped[str] = mapped_column(String(16), default="command")
+    dossiers: Mapped[int] = mapped_column(Integer, default=0)
+    objects_checked: Mapped[int] = mapped_column(Integer, default=0)
+    bytes_checked: Mapped[int] = mapped_column(BigInteger, default=0)
+    missing: Mapped[int] = mapped_column(Integer, default=0)
+    altered: Mapped[int] = mapped_column(Integer, default=0)
+    # Derived objects whose SHA-256 this run recorded for the first time (nothing to compare with yet).
+    recorded: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[list | None] = mapped_column(JSON, nullable=True)

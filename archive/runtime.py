@@ -34,6 +34,11 @@ class Runtime:
 
     @cached_property
     def store(self) -> ObjectStore:
+        """An S3 bucket when HOSO_STORAGE_URL is set (s3://…), else the local directory HOSO_STORAGE_DIR."""
+        if self.settings.storage_url:
+            from archive.s3_storage import S3ObjectStore  # the minio client only where it is used
+
+            return S3ObjectStore.from_settings(self.settings)
         return LocalObjectStore(self.settings.storage_dir)
 
     @cached_property

@@ -2,19 +2,21 @@
 
 Originals are written once, under their SHA-256, and never modified: ``put_file`` refuses to replace an
 existing object with different bytes. The local-directory store writes atomically (temp file, fsync,
-rename, fsync of the directory) so a crash leaves either the whole object or nothing.
+rename, fsync of the directory) so a crash leaves either the whole object or nothing. The S3 store
+(``archive/s3_storage.py``) keeps the same contract; ``tests/archive/test_storage.py`` runs both.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from pathlib import Path
-from typing import BinaryIO, Protocol
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO, Protocol
 
 CHUNK_BYTES = 1024 * 1024
 
@@ -31,6 +33,16 @@ class ObjectStore(Protocol):
 
     def open(self, key: str) -> BinaryIO:
         """A binary stream of the object; the caller closes it."""
+
+    def open_range(self, key: str, start: int, length: int) -> BinaryIO:
+        """A binary stream of at most ``length`` bytes from offset ``start``: fewer at the object's end, none
+        past it. For the first bytes of a large object (its type) without fetching the rest of it."""
+
+    def presigned_url(
+        self, key: str, seconds: int, *, media_type: str | None = None, disposition: str | None = None
+    ) -> str | None:
+        """A link that fetches the object straight from the store for ``seconds``, answered with the given
+        Content-Type and Content-Disposition; None when the store has no such links (the local directory)."""
 
     def local_path(self, key: str) -> AbstractContextManager[Path]:
         """A path on this machine holding the object, for tools that want a file name (pdftoppm)."""
@@ -54,6 +66,34 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def checked_key(key: str) -> str:
+    """``key`` as relative POSIX path parts joined by ``/``; refuses keys that could leave the store's root."""
+    path = PurePosixPath(key)
+    if not key or not path.parts or path.is_absolute() or ".." in path.parts or "\\" in key:
+        raise StorageError(f"invalid object key: {key!r}")
+    return "/".join(path.parts)
+
+
+class _Window(io.RawIOBase):
+    """At most ``length`` bytes of an open file from where it stands: a ranged read that streams."""
+
+    def __init__(self, stream: BinaryIO, length: int):
+        self._stream, self._left = stream, length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")[: self._left]
+        count = self._stream.readinto(view) if view.nbytes else 0  # type: ignore[attr-defined]
+        self._left -= count or 0
+        return count or 0
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
 def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -70,10 +110,7 @@ class LocalObjectStore:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        parts = Path(key).parts
-        if not parts or Path(key).is_absolute() or ".." in parts:
-            raise StorageError(f"invalid object key: {key!r}")
-        return self.root.joinpath(*parts)
+        return self.root.joinpath(*checked_key(key).split("/"))
 
     def put_file(self, key: str, source: Path) -> None:
         target = self._path(key)
@@ -103,6 +140,19 @@ class LocalObjectStore:
             return self._path(key).open("rb")
         except FileNotFoundError as missing:
             raise StorageError(f"object {key} not found") from missing
+
+    def open_range(self, key: str, start: int, length: int) -> BinaryIO:
+        if start < 0 or length < 0:
+            raise ValueError(f"a range starts and extends at or past zero, not at {start} for {length}")
+        stream = self.open(key)
+        stream.seek(start)
+        return io.BufferedReader(_Window(stream, length))
+
+    def presigned_url(
+        self, key: str, seconds: int, *, media_type: str | None = None, disposition: str | None = None
+    ) -> str | None:
+        """None: a local directory has no links of its own; the web app sends the file itself."""
+        return None
 
     @contextmanager
     def local_path(self, key: str) -> Iterator[Path]:

@@ -71,6 +71,20 @@ class EncryptedPdf(IngestError):
     )
 
 
+class ActiveContent(IngestError):
+    """A PDF that can run something or carries other files: no scanner writes one, and the original is served
+    back to people's PDF readers exactly as uploaded (docs/ingest.md, "Hostile files")."""
+
+    code = "active_content"
+    http_status = 415
+    detail = (
+        "The PDF holds JavaScript, a launch action or embedded files, which a scan never does. Print it to a new "
+        "PDF or export the scan again from the scanner software, then upload that file."
+    )
+    message_vi = "Tệp PDF chứa mã chạy (JavaScript), lệnh mở chương trình hoặc tệp đính kèm."
+    remedy_vi = "In tệp ra một tệp PDF mới hoặc xuất lại bản quét từ phần mềm máy quét rồi tải lên lại."
+
+
 class NoPages(IngestError):
     code = "no_pages"
     detail = "The file has no pages."

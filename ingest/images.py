@@ -26,7 +26,7 @@ import img2pdf
 import pikepdf
 from PIL import Image
 
-from ingest.errors import PageTooLarge, TooManyPages, UnreadableImage
+from ingest.errors import IngestError, PageTooLarge, TooManyPages, UnreadableImage
 from ingest.sniff import MediaType
 
 # QLTT dossiers are A4 (Decree 30/2020 on administrative documents): an image that does not say its
@@ -34,11 +34,18 @@ from ingest.sniff import MediaType
 A4_LONG_SIDE_INCHES = 297 / 25.4
 # Below this a declared resolution is a software default, not a scanner's.
 MIN_CREDIBLE_DPI = 100.0
+# Above this a declared resolution is damage: scanners stop at 4800 dpi optical, 19200 interpolated.
+MAX_CREDIBLE_DPI = 20000.0
 POINTS_PER_INCH = 72.0
 # TIFF frames converted per temp PDF: bounds both memory (one batch of compressed frames) and the number
 # of temp PDFs open at once while merging (2000 pages: 250 files).
 FRAMES_PER_BATCH = 8
 _PNG_MODES = {"L", "LA", "P", "RGB", "RGBA", "I", "I;16"}
+# The most pixels a PNG may have when img2pdf must decode it to make the pages PDF during the upload (an
+# interlaced or transparent PNG, or a palette with an ICC profile; a plain PNG's data is copied as it is).
+# Past this, a tiny file costs a web worker much time and memory: a 281 KB interlaced grey PNG of
+# 17000 x 17000 px took 31 s and 309 MB to accept (three times the memory in colour). A4 at 600 dpi is 35 Mpx.
+MAX_DECODED_PNG_PIXELS = 50_000_000
 
 _PILLOW_LIMIT_LOCK = threading.Lock()
 # How many conversions run with Pillow's guard lifted, and the guard to put back after the last one.
@@ -82,9 +89,17 @@ def _hoso_pixel_limit() -> Iterator[None]:
 
 
 def page_dpi(width_px: int, height_px: int, declared: tuple[float, float] | None) -> tuple[float, float]:
-    """The resolution a page is laid out at: the declared one when credible, else an A4 long side."""
-    if declared and min(declared) >= MIN_CREDIBLE_DPI:
-        return float(declared[0]), float(declared[1])
+    """The resolution a page is laid out at: the declared one when credible, else an A4 long side.
+
+    A resolution that is no number pair (a TIFF's 0/0 rational, which Pillow cannot even compare) or beyond
+    any scanner's is not credible either: the scan is kept, laid out as A4.
+    """
+    try:
+        x_dpi, y_dpi = (float(value) for value in declared or (0.0, 0.0))
+    except (TypeError, ValueError, ZeroDivisionError):
+        x_dpi = y_dpi = 0.0
+    if MIN_CREDIBLE_DPI <= min(x_dpi, y_dpi) and max(x_dpi, y_dpi) <= MAX_CREDIBLE_DPI:
+        return x_dpi, y_dpi
     inferred = max(width_px, height_px) / A4_LONG_SIDE_INCHES
     return inferred, inferred
 
@@ -94,11 +109,17 @@ def read_frames(path: Path, max_pages: int, max_page_pixels: int, all_frames: bo
 
     ``all_frames=False`` reads the first frame only: a JPEG or PNG is one page, whatever else it holds
     (the second picture of a camera's MPO file, the frames of an animated PNG).
+
+    Any exception while parsing is a refusal (``unreadable_image``), not only the OSError, ValueError and
+    SyntaxError Pillow documents: on hostile headers its plugins also raise TypeError ("Missing dimensions"),
+    KeyError and others (found by bench/fuzz_intake.py), and an upload must never end in a server error.
     """
     frames: list[Frame] = []
     try:
         with _hoso_pixel_limit(), Image.open(path) as image:
             while True:
+                if image.width < 1 or image.height < 1:
+                    raise UnreadableImage(f"Page {len(frames) + 1} is {image.width} x {image.height} pixels: no image.")
                 frame = Frame(image.width, image.height, page_dpi(image.width, image.height, image.info.get("dpi")))
                 if frame.pixels > max_page_pixels:
                     raise PageTooLarge(
@@ -115,8 +136,15 @@ def read_frames(path: Path, max_pages: int, max_page_pixels: int, all_frames: bo
                     image.seek(len(frames))
                 except EOFError:
                     return frames
-    except (OSError, ValueError, SyntaxError) as broken:  # Pillow's header parsers raise all three
-        raise UnreadableImage(f"The image is damaged and cannot be read: {broken}") from broken
+    except IngestError:
+        raise
+    except Exception as broken:  # noqa: BLE001 - any failure to parse a header means unreadable (docstring)
+        raise UnreadableImage(f"The image is damaged and cannot be read: {_without_path(broken, path)}") from broken
+
+
+def _without_path(error: BaseException, path: Path) -> str:
+    """Pillow's message without the temp file it names ("cannot identify image file '/…/upload-x'")."""
+    return str(error).replace(f" '{path}'", "").replace(str(path), "the file")
 
 
 def _layout(frames: list[Frame]) -> Callable[[int, int, tuple[float, float]], tuple[float, float, float, float]]:
@@ -185,7 +213,7 @@ def _tiff_to_pdf(path: Path, frames: list[Frame], target: Path) -> list[int]:
                     try:
                         tiff.seek(number)
                         frame_files.append(_lossless_frame(tiff))
-                    except (OSError, ValueError, SyntaxError):  # a damaged strip or tile: that page only
+                    except Exception:  # noqa: BLE001 - a damaged strip or tile, whatever Pillow raises: that page only
                         unreadable.append(number + 1)
                         frame_files.append(_blank_frame(frames[number]))
                 batches.append(target.with_name(f"{target.name}.{len(batches)}"))
@@ -201,6 +229,18 @@ def _tiff_to_pdf(path: Path, frames: list[Frame], target: Path) -> list[int]:
     return unreadable
 
 
+def _png_is_decoded(path: Path) -> bool:
+    """Whether img2pdf decodes this PNG rather than copying its data (its rules, read from Pillow's header)."""
+    with _hoso_pixel_limit(), Image.open(path) as image:
+        info = image.info
+        return (
+            bool(info.get("interlace"))
+            or image.mode in ("RGBA", "LA", "PA")
+            or "transparency" in info
+            or (image.mode == "P" and "icc_profile" in info)
+        )
+
+
 def image_to_pdf(path: Path, media_type: MediaType, frames: list[Frame], target: Path) -> list[int]:
     """Write the PDF of ``path`` to ``target``: one page per frame, each page as large as the scanned sheet
     and shown upright as the frame's Orientation tag says. Returns the frames (1-based) that could not be
@@ -213,6 +253,12 @@ def image_to_pdf(path: Path, media_type: MediaType, frames: list[Frame], target:
     """
     unreadable: list[int] = []
     try:
+        if media_type == "png" and frames[0].pixels > MAX_DECODED_PNG_PIXELS and _png_is_decoded(path):
+            raise PageTooLarge(
+                f"The PNG is {frames[0].width_px} x {frames[0].height_px} pixels and interlaced or transparent, so "
+                f"it would be decoded during the upload: more than {MAX_DECODED_PNG_PIXELS // 1_000_000} Mpx. Save "
+                "it as a plain (non-interlaced, opaque) PNG or a TIFF and upload it again."
+            )
         with _hoso_pixel_limit():
             if media_type == "tiff":
                 unreadable = _tiff_to_pdf(path, frames, target)
@@ -220,9 +266,14 @@ def image_to_pdf(path: Path, media_type: MediaType, frames: list[Frame], target:
                 _convert([str(path)], _layout(frames), target, first_frame_only=True)
         with pikepdf.open(target) as pdf:
             page_count = len(pdf.pages)
-    except (OSError, ValueError, SyntaxError, img2pdf.ImageOpenError, img2pdf.JpegColorspaceError) as broken:
+    except IngestError:
+        raise
+    except img2pdf.PdfTooLargeError as too_large:
         target.unlink(missing_ok=True)
-        raise UnreadableImage(f"The image cannot be converted to PDF: {broken}") from broken
+        raise PageTooLarge(f"The page would be larger than a PDF page can be (200 inches): {too_large}") from too_large
+    except Exception as broken:  # noqa: BLE001 - img2pdf raises bare Exception ("invalid png: ...") among others
+        target.unlink(missing_ok=True)
+        raise UnreadableImage(f"The image cannot be converted to PDF: {_without_path(broken, path)}") from broken
     if page_count != len(frames):
         target.unlink(missing_ok=True)
         raise UnreadableImage(f"The image has {len(frames)} frames but only {page_count} could be converted.")

@@ -10,8 +10,10 @@ every temp file is removed before the error leaves this module.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -21,9 +23,11 @@ import pikepdf
 from archive.config import Settings
 from archive.storage import ObjectStore, original_key
 from ingest.errors import (
+    ActiveContent,
     EmptyFile,
     EncryptedPdf,
     FileTooLarge,
+    IngestError,
     NoPages,
     PageTooLarge,
     TooManyPages,
@@ -35,6 +39,10 @@ from ingest.sniff import SNIFF_BYTES, MediaType, describe, sniff
 
 CHUNK_BYTES = 1024 * 1024
 POINTS_PER_INCH = 72.0
+# Dossier.original_filename is a VARCHAR(255): PostgreSQL counts characters and refuses a longer one.
+MAX_NAME_CHARS = 255
+# NFC Vietnamese needs no combining mark after a letter, decomposed (NFD) at most two (ồ = o + ̂ + ̀).
+MAX_COMBINING_MARKS = 2
 
 
 @dataclass(frozen=True)
@@ -186,6 +194,93 @@ def pages_source_key(store: ObjectStore, sha256: str) -> str:
     return derived if store.exists(derived) else original_key(sha256)
 
 
+def display_name(uploaded_name: str) -> str:
+    """The name an upload is recorded and shown under: its last path part, in NFC, without what can hide or
+    fake text on a screen or break a database, and at most ``MAX_NAME_CHARS`` long, keeping the extension.
+
+    The name is never used as a path (objects are stored under their SHA-256), but it is shown in pages and
+    reports: control characters (NUL, which PostgreSQL refuses in text; CR, LF, escapes), bidirectional
+    overrides and zero-width characters ("hoadon\\u202efdp.exe" shows as "hoadonexe.pdf"), lone surrogates
+    (not encodable) and stacks of combining marks that draw over neighbouring lines are removed.
+    """
+    base = uploaded_name.replace("\\", "/").rsplit("/", 1)[-1]
+    kept: list[str] = []
+    marks = 0
+    for character in unicodedata.normalize("NFC", base):
+        category = unicodedata.category(character)
+        if category in ("Cc", "Cf", "Cs") and character != "\u200d":  # ZWJ joins emoji sequences
+            continue
+        marks = marks + 1 if category.startswith("M") else 0
+        if marks <= MAX_COMBINING_MARKS:
+            kept.append(character)
+    name = "".join(kept).strip()
+    if name.strip(".") == "":
+        return ""
+    if len(name) > MAX_NAME_CHARS:
+        _, dot, extension = name.rpartition(".")
+        keep = f".{extension}" if dot and len(extension) <= 8 else ""
+        name = name[: MAX_NAME_CHARS - len(keep)].rstrip(" .") + keep
+    return name
+
+
+def _without_path(message: str, path: Path) -> str:
+    """An error message of qpdf or Pillow without the temp file it names, which means nothing to the sender."""
+    return message.replace(f"{path}: ", "").replace(f" '{path}'", "").replace(str(path), "the file")
+
+
+# What in a PDF runs code or carries other files (PDF 2.0, 12.6 Actions and 7.11 File specifications).
+_ACTIVE_KEYS = {
+    "/JS": "JavaScript",
+    "/JavaScript": "JavaScript",
+    "/EmbeddedFiles": "embedded files",
+    "/EF": "an embedded file",
+    "/XFA": "an XFA form",
+}
+_ACTIVE_ACTIONS = {
+    "/JavaScript": "JavaScript",
+    "/Launch": "a launch action",
+    "/RichMediaExecute": "a rich media action",
+}
+_ACTIVE_TYPES = {
+    "/EmbeddedFile": "an embedded file",
+    "/FileAttachment": "a file attachment",
+    "/RichMedia": "rich media",
+}
+
+
+def active_content(pdf: pikepdf.Pdf) -> str | None:
+    """What of the document can run or carries files, or None: every object reachable from the trailer is
+    looked at once (references are followed by object number, so a cycle ends), without decoding any stream.
+
+    Wherever it hides (an /OpenAction, a page's /AA, a link, the /Next of a harmless action, the /Names tree):
+    a reader reaches it only through the trailer, so an orphan object is not looked at.
+    """
+    seen: set[tuple[int, int]] = set()
+    pending: list[pikepdf.Object] = [pdf.trailer]
+    while pending:
+        item = pending.pop()
+        if not isinstance(item, pikepdf.Object):  # numbers, booleans and null come back as Python values
+            continue
+        if item.is_indirect:
+            if item.objgen in seen:
+                continue
+            seen.add(item.objgen)
+        if isinstance(item, pikepdf.Stream):
+            item = item.stream_dict
+        if isinstance(item, pikepdf.Dictionary):
+            for key, name in _ACTIVE_KEYS.items():
+                if key in item:
+                    return name
+            for key, table in (("/S", _ACTIVE_ACTIONS), ("/Type", _ACTIVE_TYPES), ("/Subtype", _ACTIVE_TYPES)):
+                value = item.get(key)
+                if isinstance(value, pikepdf.Name) and str(value) in table:
+                    return table[str(value)]
+            pending.extend(item.values())
+        elif isinstance(item, pikepdf.Array):
+            pending.extend(item)
+    return None
+
+
 def _check_page_sizes(pdf: pikepdf.Pdf, limits: IntakeLimits) -> None:
     """Refuse a page whose raster at the OCR resolution exceeds the pixel limit (a page size bomb).
 
@@ -196,6 +291,8 @@ def _check_page_sizes(pdf: pikepdf.Pdf, limits: IntakeLimits) -> None:
         x0, y0, x1, y1 = (float(value) for value in page.mediabox)
         width_in, height_in = abs(x1 - x0) / POINTS_PER_INCH, abs(y1 - y0) / POINTS_PER_INCH
         pixels = width_in * limits.ocr_dpi * height_in * limits.ocr_dpi
+        if math.isnan(pixels):  # an infinite side by a zero one: no page a rasteriser can draw
+            raise PageTooLarge(f"Page {number} has no finite size: its media box is {width_in} x {height_in} inches.")
         if pixels > limits.max_page_pixels:
             raise PageTooLarge(
                 f"Page {number} is {width_in:.0f} x {height_in:.0f} inches: at {limits.ocr_dpi} dpi (HOSO_OCR_DPI) "
@@ -221,6 +318,11 @@ def check_pdf(path: Path, limits: IntakeLimits, repaired: Path) -> tuple[int, bo
                     f"The PDF has {page_count} pages, more than the limit of {limits.max_pages} (HOSO_MAX_PAGES)."
                 )
             _check_page_sizes(pdf, limits)
+            if (active := active_content(pdf)) is not None:
+                raise ActiveContent(
+                    f"The PDF holds {active}, which a scan never does. Print it to a new PDF or export the scan "
+                    "again from the scanner software, then upload that file."
+                )
             if not pdf.get_warnings():
                 return page_count, False
             # Only the pages go into the copy: a recovered trailer can be incomplete (qpdf then writes one
@@ -231,10 +333,11 @@ def check_pdf(path: Path, limits: IntakeLimits, repaired: Path) -> tuple[int, bo
             return page_count, True
     except pikepdf.PasswordError as locked:
         raise EncryptedPdf() from locked
-    except (pikepdf.PdfError, ValueError, TypeError, RecursionError) as broken:
+    except IngestError:
+        raise
+    except Exception as broken:  # noqa: BLE001 - qpdf and pikepdf raise PdfError, ValueError, TypeError, RecursionError…
         repaired.unlink(missing_ok=True)
-        reason = str(broken).replace(f"{path}: ", "")  # qpdf names the temp file, which means nothing to the sender
-        raise UnreadablePdf(f"The PDF is damaged and cannot be read: {reason}") from broken
+        raise UnreadablePdf(f"The PDF is damaged and cannot be read: {_without_path(str(broken), path)}") from broken
 
 
 def _pages_of(spooled: Spool, limits: IntakeLimits, pages_pdf: Path) -> tuple[MediaType, int, Path | None]:
@@ -267,4 +370,4 @@ def receive(stream: IO[bytes] | Spool, filename: str, temp_dir: Path, limits: In
         spooled.close()
         pages_pdf_path.unlink(missing_ok=True)
         raise
-    return ReceivedFile(spooled, filename, media_type, page_count, pages_pdf)
+    return ReceivedFile(spooled, display_name(filename), media_type, page_count, pages_pdf)

@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive import verify, verify_inputs
 from archive.models import Case, Dossier, Page, Unit
+from archive.page_image_keys import THUMBNAIL, image_key
 from archive.reindex import page_documents
 from archive.runtime import Runtime
 from archive.storage import StorageError, file_sha256, original_key
-from ingest import page_job
+from ingest import leases, page_job
 from ingest.archive_pdf import TextLayerPage, archive_pdf_key, write_archive_pdf
 from ingest.errors import UnknownUnit
 from ingest.intake import ReceivedFile, pages_pdf_pending, pages_source_key
@@ -92,7 +93,13 @@ def process_page(runtime: Runtime, dossier_id: str, page_number: int) -> None:
     started = _start_attempt(runtime, dossier_id, page_number)
     if started is None:
         return
-    sha256, attempts = started
+    try:
+        _read_and_record(runtime, dossier_id, page_number, *started)
+    finally:  # written or not, this process stops renewing the lease: if not, it runs out and the page is queued
+        leases.forget_page(dossier_id, page_number)
+
+
+def _read_and_record(runtime: Runtime, dossier_id: str, page_number: int, sha256: str, attempts: int) -> None:
     if attempts > MAX_PAGE_ATTEMPTS:
         outcome = page_job.PageOutcome.failed(
             page_job.PAGE_UNREADABLE, f"the page's job started {MAX_PAGE_ATTEMPTS} times without finishing"
@@ -108,30 +115,51 @@ def process_page(runtime: Runtime, dossier_id: str, page_number: int) -> None:
             outcome = page_job.PageOutcome.failed(page_job.PAGE_UNREADABLE, f"{type(failure).__name__}: {failure}")
     if outcome.facts is None:
         log.error("page %d of dossier %s failed: %s: %s", page_number, dossier_id, outcome.error_code, outcome.error)
+    else:
+        _store_thumbnail(runtime, sha256, outcome.facts)
     values = _done_values(outcome.facts) if outcome.facts is not None else _failed_values(outcome)
     with runtime.sessions() as session:
         session.execute(
             update(Page)
             .where(Page.dossier_id == dossier_id, Page.page_number == page_number, Page.status == "pending")
-            .values(processed_at=datetime.now(UTC), **values)
+            .values(processed_at=datetime.now(UTC), **values, **leases.page_released())
         )
         session.commit()
 
 
+def _store_thumbnail(runtime: Runtime, sha256: str, facts: PageFacts) -> None:
+    """Keep the page's grid thumbnail where the web app looks for it (``archive/page_image_keys.py``).
+
+    Best effort: the web app draws a missing one itself, so a failure here is logged and the page goes on. The
+    key may exist already (the web app drew the page while it waited, under the same rotation): that one stays.
+    """
+    if facts.thumbnail_png is None:
+        return
+    key = image_key(sha256, THUMBNAIL, facts.page, facts.rotation)
+    try:
+        if runtime.store.exists(key):
+            return
+        with tempfile.NamedTemporaryFile(dir=runtime.settings.temp_dir, prefix="page-image-", suffix=".png") as temp:
+            temp.write(facts.thumbnail_png)
+            temp.flush()
+            runtime.store.put_file(key, Path(temp.name))
+    except (OSError, StorageError) as failure:
+        log.warning("thumbnail of page %d of %s not stored: %s", facts.page, sha256[:12], failure)
+
+
 def _start_attempt(runtime: Runtime, dossier_id: str, page_number: int) -> tuple[str, int] | None:
-    """Count one more start of a pending page's job, committed before the reading begins so that a worker
-    killed during it still leaves the count behind. Returns the original's SHA-256 and the count, or None
-    when the page is finished or gone, or its TIFF's pages PDF is not made yet."""
+    """Take the page's lease, counting one more start of its job (``leases.claim_page``). Returns the original's
+    SHA-256 and the count, or None when the page is finished or gone, another worker is reading it (its job
+    was queued twice), or its TIFF's pages PDF is not made yet."""
     with runtime.sessions() as session:
         page = session.scalar(select(Page).where(Page.dossier_id == dossier_id, Page.page_number == page_number))
         if page is None or page.status != "pending":
             return None
-        if pages_pdf_pending(runtime.store, page.dossier.original_sha256):  # its conversion job queues it again
+        sha256 = page.dossier.original_sha256
+        if pages_pdf_pending(runtime.store, sha256):  # its conversion job queues it again
             return None
-        page.attempts = (page.attempts or 0) + 1
-        started = page.dossier.original_sha256, page.attempts
-        session.commit()
-    return started
+        attempts = leases.claim_page(runtime, session, dossier_id, page_number)
+    return None if attempts is None else (sha256, attempts)
 
 
 def _done_values(facts: PageFacts) -> dict[str, object]:
@@ -304,15 +332,25 @@ class Unfinished:
     needs_conversion: bool  # its TIFF's pages PDF is not made yet: convert first, then read the pages
 
 
-def unfinished(runtime: Runtime) -> list[Unfinished]:
-    """Dossiers not yet processed, oldest first, each with its pending pages."""
+def unfinished(runtime: Runtime, unleased_at: datetime | None = None) -> list[Unfinished]:
+    """Dossiers not yet processed, oldest first, each with its pending pages. With ``unleased_at``: only the work
+    no worker holds a lease on at that time (``ingest.leases``); a dossier whose pending pages are all being
+    read, or that is being converted or finished, is left out."""
+    query = select(Dossier).where(Dossier.status.in_(leases.UNFINISHED)).order_by(Dossier.created_at)
+    if unleased_at is not None:
+        query = query.where(leases.free(Dossier.lease_expires_at, unleased_at))
     with runtime.sessions() as session:
-        dossiers = session.scalars(
-            select(Dossier).where(Dossier.status.in_(("processing", "assembling"))).order_by(Dossier.created_at)
-        ).all()
         found = []
-        for dossier in dossiers:
+        for dossier in session.scalars(query).all():
             pending = list(session.scalars(_pending_page_numbers(dossier.id)))
+            if unleased_at is not None and pending:
+                pending = list(
+                    session.scalars(
+                        _pending_page_numbers(dossier.id).where(leases.free(Page.lease_expires_at, unleased_at))
+                    )
+                )
+                if not pending:
+                    continue
             converting = bool(pending) and pages_pdf_pending(runtime.store, dossier.original_sha256)
             found.append(Unfinished(dossier.id, pending, converting))
         return found

@@ -36,6 +36,8 @@ _KNOWN_OTHERS: tuple[tuple[bytes, str], ...] = (
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
     (b"\x1f\x8b", "a gzip archive"),
     (b"{\\rtf", "an RTF document"),
+    (b"MZ", "a Windows program"),
+    (b"\x7fELF", "a Linux program"),
 )
 
 
@@ -43,11 +45,15 @@ def sniff(head: bytes) -> MediaType | None:
     """The accepted type of a file whose first bytes are ``head``, or None when it is none of them.
 
     Image signatures are tested at offset 0 first; a PDF header counts anywhere in the first KiB, as PDF
-    readers accept it there (Adobe's implementation note 13), after e.g. a mail gateway's leading junk.
+    readers accept it there (Adobe's implementation note 13), after e.g. a mail gateway's leading junk, but not
+    after another format's own signature: a ZIP or a program holding a PDF near its start is a polyglot, and
+    qpdf would recover the PDF inside while the original stored and served is the ZIP.
     """
     for signature, media_type in _IMAGE_SIGNATURES:
         if head.startswith(signature):
             return media_type
+    if any(head.startswith(signature) for signature, _ in _KNOWN_OTHERS):
+        return None
     if PDF_MAGIC in head[:SNIFF_BYTES]:
         return "pdf"
     return None

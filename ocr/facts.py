@@ -42,9 +42,13 @@ class PageFacts:
     # What readers found beyond the fixed fields (document number and date, table of contents entries,
     # the closing certificate's declarations); stored as the page's `facts` JSON.
     details: dict = field(default_factory=dict)
+    # The page's grid thumbnail (ocr/thumbnail.py), made from the upright image while it is in memory; not a fact:
+    # the worker stores it as a derived object and it is left out of to_dict.
+    thumbnail_png: bytes | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         """A JSON-able dict; words become [text, confidence, [x0, y0, x1, y1]] lists."""
         data = asdict(self)
+        del data["thumbnail_png"]
         data["words"] = [[word.text, word.confidence, list(word.box)] for word in self.words]
         return data

@@ -2,7 +2,8 @@
 
 Stages, in order: rasterise only this page, skip OCR on blank pages, turn the image upright and
 straighten it while reading words with boxes and confidences (one OCR pass for an upright page: see
-ocr/orientation.py), read the sheet number from the corner, classify the page from its text. Each
+ocr/orientation.py), read the sheet number from the corner, classify the page from its text, shrink
+the upright image to the page's grid thumbnail. Each
 call is independent, so pages can run in parallel processes.
 """
 
@@ -17,6 +18,7 @@ from ocr.facts import PageFacts, Word
 from ocr.orientation import read_upright
 from ocr.raster import count_pages, is_blank, render_page
 from ocr.sheet_number import read_sheet_number
+from ocr.thumbnail import thumbnail_png
 
 __all__ = ["count_pages", "read_page"]
 
@@ -47,6 +49,7 @@ def read_page(pdf_path: Path, page: int, dpi: int = 300) -> PageFacts:
             sheet_confidence=None,
             role="blank",
             doc_type=None,
+            thumbnail_png=thumbnail_png(rendered.image),
         )
     reading = read_upright(rendered.image, rendered.dpi)
     image, words = reading.image, reading.words
@@ -70,4 +73,5 @@ def read_page(pdf_path: Path, page: int, dpi: int = 300) -> PageFacts:
         doc_type=doc_type,
         skew=reading.skew,
         details=read_details(role, text, image, words),
+        thumbnail_png=thumbnail_png(image),
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,12 +12,13 @@ import pytest
 
 import archive.runtime
 from archive.accounts import install_demo
-from archive.db import make_engine, make_sessions, upgrade
 from archive.runtime import Runtime, current_runtime
 from ocr.facts import PageFacts
+from tests.databases import Template, empty_database, make_template
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS = REPO_ROOT.parent / "shared" / "corpus"
+pytest_plugins = ("tests.s3_server",)  # s3_server, s3_bucket: a real S3 server for the store's tests
 
 
 def corpus_file(*parts: str) -> Path:
@@ -29,32 +29,48 @@ def corpus_file(*parts: str) -> Path:
     return path
 
 
+# The fixtures that give a test hoso's database; a test using one is marked ``database``, and `make test` runs
+# those a second time on PostgreSQL (``-m database`` with HOSO_TEST_DATABASE_URL, tests/databases.py).
+DATABASE_FIXTURES = ("demo_database", "empty_database_url", "served_database")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(name in getattr(item, "fixturenames", ()) for name in DATABASE_FIXTURES):
+            item.add_marker(pytest.mark.database)
+
+
 @pytest.fixture(scope="session")
-def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated database with the demo users, made once: hashing six Argon2 passwords takes over a second."""
-    path = tmp_path_factory.mktemp("template") / "hoso.db"
-    url = f"sqlite:///{path}"
-    upgrade(url)
-    engine = make_engine(url)
-    with make_sessions(engine)() as session:
-        install_demo(session)
-    engine.dispose()  # checkpoints the WAL, so the one file holds everything
-    return path
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]:
+    """A migrated database with the demo users, made once: hashing six Argon2 passwords takes over a second.
+
+    On SQLite, or on PostgreSQL when HOSO_TEST_DATABASE_URL is set (tests/databases.py)."""
+    template = make_template(tmp_path_factory.mktemp("template"), install_demo)
+    yield template
+    template.drop()
 
 
 @pytest.fixture
-def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_database: Path) -> Iterator[Runtime]:
+def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_database: Template) -> Iterator[Runtime]:
     """A hoso instance on the embedded defaults in a temp directory, migrated, with the demo units and users."""
     for name in list(os.environ):
         if name.startswith("HOSO_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("HOSO_HOME", str(tmp_path / "var"))
     monkeypatch.setattr(archive.runtime, "_current", None)
-    instance = current_runtime()
-    instance.settings.ensure_dirs()
-    shutil.copyfile(demo_database, instance.settings.home / "hoso.db")
-    yield instance
-    instance.engine.dispose()
+    with demo_database.copy(tmp_path / "var", monkeypatch):
+        instance = current_runtime()
+        instance.settings.ensure_dirs()
+        instance.settings.mark_demo()  # the demo accounts: the app may start without HOSO_SECRET_KEY
+        yield instance
+        instance.engine.dispose()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database with no tables yet, for `hoso init` or the migrations; on SQLite ``tmp_path/var/hoso.db``."""
+    with empty_database(tmp_path / "var") as url:
+        yield url
 
 
 def ground_truth(name: str) -> dict:

@@ -24,7 +24,9 @@ from archive.web import (
     layout,
     page_images,
     pages,
+    rate_limits,
     reports,
+    security_headers,
 )
 from archive.web.context import QUEUE_KEY, RUNTIME_KEY, close_db
 from archive.web.upload import SpoolingRequest
@@ -36,6 +38,8 @@ FORM_OVERHEAD_BYTES = 1024 * 1024
 
 
 def create_app(runtime: Runtime | None = None, queue: JobQueue | None = None) -> Flask:
+    """The app over ``runtime``. Raises ``archive.config.MissingSecretKey`` when HOSO_SECRET_KEY is unset on an
+    instance that is not a demo: every way of starting hoso (``hoso serve``, the WSGI entry) refuses alike."""
     runtime = runtime or current_runtime()
     queue = queue or JobQueue(runtime.settings)
     app = Flask(__name__)
@@ -70,4 +74,6 @@ def create_app(runtime: Runtime | None = None, queue: JobQueue | None = None) ->
     app.register_blueprint(account.bp)
     reports.register(app)
     cases.register(app)
+    rate_limits.register(app)  # last: it wraps the registered upload and sign-in views
+    security_headers.register(app)
     return app

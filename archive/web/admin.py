@@ -15,7 +15,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from archive import accounts
+from archive import accounts, fixity
 from archive.accounts import AccountError
 from archive.models import ROLES, Unit, User, covers
 from archive.web import context
@@ -154,3 +154,27 @@ def add_unit() -> Response | tuple[str, int]:
         return _units_page(admin, 400, refused.message_vi)
     flash(_("Đã thêm đơn vị %(code)s.", code=code), "info")
     return redirect(url_for("admin.units"), code=303)
+
+
+@bp.get("/fixity")
+def fixity_page() -> tuple[str, int]:
+    """The newest fixity check: when, what was read, and the missing or altered objects of the admin's units.
+
+    The counts are the whole archive's (one check covers every unit); the problem rows are only those of
+    the admin's subtree, like every other list, with the number of others left out.
+    """
+    admin = _admin()
+    session = context.db()
+    runs = fixity.recent_runs(session)
+    last = runs[0] if runs else None
+    problems = list((last.problems or []) if last is not None else [])
+    shown = [problem for problem in problems if covers(admin, problem.get("unit_path", ""))]
+    page = render_template(
+        "admin/fixity.html",
+        last=last,
+        runs=runs,
+        problems=shown,
+        hidden=len(problems) - len(shown),
+        hours=context.runtime().settings.fixity_hours,
+    )
+    return page, 200

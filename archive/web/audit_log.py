@@ -36,6 +36,7 @@ from archive import audit
 from archive.models import Case, Dossier, HandoverBatch, Unit
 from archive.web import context
 from archive.web.auth import remote_addr, require
+from archive.web.presigned import PresignedRedirect
 
 bp = Blueprint("audit_log", __name__)
 api_bp = Blueprint("audit_log_api", __name__, url_prefix="/api/v1")
@@ -152,13 +153,14 @@ def _read_target(view_args: dict[str, Any]) -> tuple[str, str, str | None]:
 def record_read(response: Response) -> Response:
     """Append the audit entry of a successful read of a dossier or a batch (see the module docstring)."""
     user = g.get("user")
-    if request.method != "GET" or response.status_code != 200 or user is None:
+    handed_over = isinstance(response, PresignedRedirect)  # a download sent by the object store (S3)
+    if request.method != "GET" or (response.status_code != 200 and not handed_over) or user is None:
         return response
     target_type, target_id, unit_path = _read_target(request.view_args or {})
     read = (user.id, target_type, target_id, request.endpoint, remote_addr())
     if unit_path is None or not current_app.extensions[RECENT_READS_KEY].first_in_window(read):
         return response
-    kind = "view" if response.mimetype in VIEW_MIMETYPES else "download"
+    kind = "view" if response.mimetype in VIEW_MIMETYPES and not handed_over else "download"
     detail = {"endpoint": request.endpoint, "path": request.path, "via_token": bool(g.get("via_token"))}
     session = context.db()
     audit.append(session, user, f"{target_type}.{kind}", target_type, target_id, unit_path, detail, remote_addr())

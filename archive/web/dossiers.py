@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 from archive.models import Case, Dossier, Page, Unit, User
 from archive.storage import StorageError, original_key
 from archive.web import context
+from archive.web.presigned import presigned_download
 from archive.web.scope import unit_filter
 from ingest.archive_pdf import archive_pdf_key
 from ingest.pipeline import verification_report
@@ -69,11 +70,15 @@ def archive_pdf_download(dossier: Dossier) -> Response:
     the file name still comes with it for saving."""
     if not dossier.archive_pdf_sha256:
         raise NotFound(f"Dossier {dossier.id!r} has no archive copy yet (it is made when processing finishes).")
+    key, download_name = archive_pdf_key(dossier.archive_pdf_sha256), f"hoso-{dossier.id}-pdfa.pdf"
+    handed_over = presigned_download(key, "application/pdf", download_name, as_attachment=False)
+    if handed_over is not None:
+        return handed_over
     return send_file(
-        context.runtime().store.open(archive_pdf_key(dossier.archive_pdf_sha256)),
+        context.runtime().store.open(key),
         mimetype="application/pdf",
         as_attachment=False,
-        download_name=f"hoso-{dossier.id}-pdfa.pdf",
+        download_name=download_name,
         etag=dossier.archive_pdf_sha256,
     )
 
@@ -89,18 +94,22 @@ def original_download(dossier: Dossier) -> Response:
     The media type is sniffed from the stored bytes (the type intake accepted), not taken from the name,
     so a file named "x.html" is still sent as the PDF it is; it is always an attachment, never shown inline.
     """
+    key, store = original_key(dossier.original_sha256), context.runtime().store
     try:
-        stream = context.runtime().store.open(original_key(dossier.original_sha256))
-    except StorageError:
-        log.error("the original of dossier %s is missing from the object store", dossier.id)
+        with store.open_range(key, 0, SNIFF_BYTES) as head:
+            media_type = ORIGINAL_MEDIA_TYPES.get(sniff(head.read()) or "", "application/octet-stream")
+    except StorageError as error:
+        log.error("the original of dossier %s cannot be read from the object store: %s", dossier.id, error)
         raise NotFound(f"The original of dossier {dossier.id!r} is not in the store.") from None
-    media_type = ORIGINAL_MEDIA_TYPES.get(sniff(stream.read(SNIFF_BYTES)) or "", "application/octet-stream")
-    stream.seek(0)
+    download_name = safe_download_name(dossier.original_filename, f"hoso-{dossier.id}")
+    handed_over = presigned_download(key, media_type, download_name, as_attachment=True)
+    if handed_over is not None:
+        return handed_over
     return send_file(
-        stream,
+        store.open(key),
         mimetype=media_type,
         as_attachment=True,
-        download_name=safe_download_name(dossier.original_filename, f"hoso-{dossier.id}"),
+        download_name=download_name,
         etag=dossier.original_sha256,
     )
 

@@ -44,11 +44,13 @@ TITLES_VI: dict[int, str] = {
     409: N_("Xung đột dữ liệu"),
     413: N_("Tệp quá lớn"),
     415: N_("Định dạng tệp không được hỗ trợ"),
+    429: N_("Quá nhiều yêu cầu"),
     500: N_("Lỗi hệ thống"),
 }
 MESSAGES_VI: dict[int, str] = {
     403: N_("Bạn không có quyền xem nội dung này."),
     404: N_("Trang hoặc hồ sơ này không tồn tại, hoặc không thuộc phạm vi đơn vị của bạn."),
+    429: N_("Bạn đã gửi quá nhiều yêu cầu trong thời gian ngắn. Vui lòng đợi một lát rồi thử lại."),
     500: N_("Hệ thống gặp lỗi khi xử lý yêu cầu. Lỗi đã được ghi lại; vui lòng thử lại sau."),
 }
 CSRF_MESSAGE_VI = N_("Biểu mẫu đã hết hạn hoặc không hợp lệ.")

@@ -1,11 +1,13 @@
 """Page images for the dossier page: a thumbnail for the grid and a larger image for the viewer.
 
-Rendered on first request from the dossier's pages source (the original PDF, or the pages PDF intake
-made from an image upload) by poppler, one page per call, turned upright by the rotation OCR detected,
-then kept as a derived object beside the original (``derived/ab/<sha>/thumb-160/3-r180.png``). The
-original is never touched. The key holds the width and the rotation: a page still waiting for OCR is
-drawn as scanned (rotation 0) and drawn again, under a new key, once its rotation is known; a new size
-is a new folder. Stale objects are small and harmless; nothing reads them again.
+The worker stores each page's thumbnail as it reads the page (``ocr/thumbnail.py``). Anything missing (a page
+still waiting, the viewer size, a dossier read before thumbnails were made) is rendered on first request from
+the dossier's pages source (the original PDF, or the pages PDF intake made from an image upload) by poppler,
+one page per call, turned upright by the rotation OCR detected, then kept as a derived object beside the
+original (``derived/ab/<sha>/thumb-160/3-r180.png``, ``archive/page_image_keys.py``). The original is never
+touched. The key holds the width and the rotation: a page still waiting for OCR is drawn as scanned
+(rotation 0) and drawn again, under a new key, once its rotation is known; a new size is a new folder. Stale
+objects are small and harmless; nothing reads them again.
 
 Rendering is bounded: at most ``RENDERS_AT_ONCE`` pdftoppm processes per web process (a grid of 300
 lazy thumbnails must not fork 300 of them), each with a timeout; a request that cannot get a turn in
@@ -19,7 +21,6 @@ import io
 import logging
 import tempfile
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,8 @@ from werkzeug.exceptions import NotFound, ServiceUnavailable
 from werkzeug.wrappers import Response
 
 from archive.models import Dossier, Page
-from archive.storage import ObjectStore, StorageError, original_key
+from archive.page_image_keys import THUMBNAIL, VIEWER, ImageKind, image_key
+from archive.storage import ObjectStore, StorageError
 from archive.web import context
 from archive.web.dossier_page import page_of
 from archive.web.scope import dossier_in_scope
@@ -42,19 +44,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("page_images", __name__)
 
-
-@dataclass(frozen=True)
-class ImageKind:
-    """One size of page image: its folder name in the store and its width after turning upright."""
-
-    name: str
-    width_px: int
-
-
-THUMBNAIL = ImageKind("thumb", 160)
-# Wide enough to read handwriting at 1366x768 when zoomed in, small enough to send in a second or two.
-VIEWER = ImageKind("page", 1400)
-
 RENDERS_AT_ONCE = 2
 RENDER_TIMEOUT_S = 30
 RETRY_AFTER_S = 5
@@ -63,12 +52,6 @@ RETRY_AFTER_S = 5
 FINISHED_MAX_AGE_S = 24 * 3600
 
 _render_slots = threading.BoundedSemaphore(RENDERS_AT_ONCE)
-
-
-def image_key(original_sha256: str, kind: ImageKind, page_number: int, rotation: int) -> str:
-    """Where a rendered page image is kept: beside the original's other derived objects."""
-    folder = original_key(original_sha256).replace("originals/", "derived/", 1)
-    return f"{folder}/{kind.name}-{kind.width_px}/{page_number}-r{rotation % 360}.png"
 
 
 def render_png(pdf_path: Path, page_number: int, rotation: int, width_px: int) -> bytes:

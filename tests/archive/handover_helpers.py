@@ -8,7 +8,6 @@ fixture names, ``handover_database`` and ``runtime`` (which replaces the suite-w
 from __future__ import annotations
 
 import hashlib
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,13 +15,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 import archive.runtime
 from archive.accounts import add_user
 from archive.config import SETTINGS, Settings
-from archive.db import make_engine, make_sessions
 from archive.models import Case, Dossier, Unit
 from archive.runtime import Runtime
+from tests.databases import Template
 
 # Users beside the demo ones, so every role has someone inside and outside each team's subtree.
 EXTRA_USERS = (
@@ -36,32 +36,32 @@ EXTRA_USERS = (
 
 
 @pytest.fixture(scope="session", name="handover_database")
-def handover_database_fixture(tmp_path_factory: pytest.TempPathFactory, demo_database: Path) -> Path:
+def handover_database_fixture(tmp_path_factory: pytest.TempPathFactory, demo_database: Template) -> Iterator[Template]:
     """The suite's demo database with the extra users added."""
-    path = tmp_path_factory.mktemp("handover-template") / "hoso.db"
-    shutil.copyfile(demo_database, path)
-    engine = make_engine(f"sqlite:///{path}")
-    with make_sessions(engine)() as session:
+
+    def add_extra_users(session: Session) -> None:
         for username, role, unit_code in EXTRA_USERS:
             add_user(session, username, "hoso-demo", role, unit_code, username)
-        session.commit()
-    engine.dispose()
-    return path
+
+    template = demo_database.derive(tmp_path_factory.mktemp("handover-template"))
+    template.fill(add_extra_users)
+    yield template
+    template.drop()
 
 
 @pytest.fixture(name="runtime")
-def runtime_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, handover_database: Path) -> Iterator[Runtime]:
+def runtime_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, handover_database: Template) -> Iterator[Runtime]:
     """This process's runtime (what the CLI uses too) on a private copy of the template database."""
     for name in SETTINGS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOSO_HOME", str(tmp_path / "home"))
-    settings = Settings.from_env()
-    settings.ensure_dirs()
-    shutil.copyfile(handover_database, settings.home / "hoso.db")
-    instance = Runtime(settings)
-    monkeypatch.setattr(archive.runtime, "_current", instance)
-    yield instance
-    instance.engine.dispose()
+    with handover_database.copy(tmp_path / "home", monkeypatch):
+        settings = Settings.from_env()
+        settings.ensure_dirs()
+        instance = Runtime(settings)
+        monkeypatch.setattr(archive.runtime, "_current", instance)
+        yield instance
+        instance.engine.dispose()
 
 
 COVER_FIELDS = {

@@ -96,23 +96,16 @@ def test_a_deleted_entry_is_caught(runtime: Runtime) -> None:
 
 def test_two_entries_swapped_are_caught(runtime: Runtime) -> None:
     entries = _append(runtime, 4)
-    columns = (
-        "at, actor_id, actor, action, target_type, target_id, unit_path, detail, remote_addr, prev_hash, entry_hash"
-    )
+    table = AuditEntry.__table__  # read and written through the table: the JSON column round-trips on every engine
     with runtime.engine.begin() as connection:
         rows = {
-            row.id: row
-            for row in connection.execute(
-                text(f"SELECT id, {columns} FROM audit_entries WHERE id IN (:a, :b)"),
-                {"a": entries[1].id, "b": entries[2].id},
-            )
+            row.id: {name: value for name, value in row._mapping.items() if name != "id"}
+            for row in connection.execute(table.select().where(table.c.id.in_([entries[1].id, entries[2].id])))
         }
         # entry_hash is unique: park one row's hash while the two trade places.
         connection.execute(text("UPDATE audit_entries SET entry_hash = 'parked' WHERE id = :id"), {"id": entries[1].id})
         for target, source in ((entries[2].id, entries[1].id), (entries[1].id, entries[2].id)):
-            values = rows[source]._mapping
-            assignments = ", ".join(f"{name} = :{name}" for name in columns.split(", "))
-            connection.execute(text(f"UPDATE audit_entries SET {assignments} WHERE id = :id"), {**values, "id": target})
+            connection.execute(table.update().where(table.c.id == target).values(rows[source]))
     report = _verify(runtime)
     assert report.problem is not None
     assert (report.problem.kind, report.problem.entry_id) == ("broken_link", entries[1].id)
@@ -177,24 +170,16 @@ def test_cli_verify_exits_1_on_tampering_and_export_carries_the_hashes(runtime: 
     assert broken.exit_code == 1 and "edited" in broken.output
 
 
-@pytest.mark.parametrize("url", ["postgresql+psycopg://127.0.0.1:5432/test"])
-def test_the_chain_lock_works_on_postgresql(url: str) -> None:
-    pytest.importorskip("psycopg")
-    from archive.db import make_engine, make_sessions, upgrade
-
-    try:
-        upgrade(url)
-    except Exception as unavailable:  # noqa: BLE001 - no server or no access: nothing to test here
-        pytest.skip(f"PostgreSQL at {url} not usable: {unavailable}")
-    engine = make_engine(url)
-    sessions = make_sessions(engine)
-    with sessions() as session:
+def test_the_chain_lock_serialises_concurrent_writers(runtime: Runtime) -> None:
+    """Three threads appending at once still make one unbroken chain: BEGIN IMMEDIATE on SQLite, a table lock on
+    PostgreSQL (the suite's PostgreSQL pass, tests/databases.py)."""
+    with runtime.sessions() as session:
         session.execute(text("DELETE FROM audit_entries"))
         session.commit()
 
     def writer(name: str) -> None:
         for n in range(10):
-            with sessions() as session:
+            with runtime.sessions() as session:
                 audit.append(session, None, "test.concurrent", "thread", name, "VN", {"n": n})
                 session.commit()
 
@@ -203,9 +188,40 @@ def test_the_chain_lock_works_on_postgresql(url: str) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    with sessions() as session:
+    with runtime.sessions() as session:
         report = audit.verify_chain(session)
-        session.execute(text("DELETE FROM audit_entries"))
-        session.commit()
-    engine.dispose()
     assert report.intact and report.entries == 30
+
+
+def _swap(runtime: Runtime, first: int, second: int) -> None:
+    """Two entries trade places (ids kept): the log reordered."""
+    table = AuditEntry.__table__
+    with runtime.engine.begin() as connection:
+        rows = {
+            row.id: {name: value for name, value in row._mapping.items() if name != "id"}
+            for row in connection.execute(table.select().where(table.c.id.in_([first, second])))
+        }
+        connection.execute(text("UPDATE audit_entries SET entry_hash = 'parked' WHERE id = :id"), {"id": first})
+        for target, source in ((second, first), (first, second)):
+            connection.execute(table.update().where(table.c.id == target).values(rows[source]))
+
+
+@pytest.mark.parametrize("tampering", ["edited", "reordered", "deleted"])
+def test_cli_verify_exits_1_and_names_the_entry_for_each_kind_of_tampering(runtime: Runtime, tampering: str) -> None:
+    entries = _append(runtime, 4)
+    if tampering == "edited":
+        _sql(runtime, "UPDATE audit_entries SET action = 'x.changed' WHERE id = :id", id=entries[2].id)
+        expected = ("edited", entries[2].id)
+    elif tampering == "reordered":
+        _swap(runtime, entries[1].id, entries[2].id)
+        expected = ("broken_link", entries[1].id)
+    else:
+        _sql(runtime, "DELETE FROM audit_entries WHERE id = :id", id=entries[1].id)
+        expected = ("broken_link", entries[2].id)
+    result = CliRunner().invoke(main, ["audit", "verify", "--json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["intact"] is False
+    assert (report["problem"]["kind"], report["problem"]["entry_id"]) == expected
+    text_output = CliRunner().invoke(main, ["audit", "verify"])
+    assert text_output.exit_code == 1 and f"entry {expected[1]} " in text_output.stdout

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, StorageState
@@ -20,13 +21,23 @@ from archive.runtime import Runtime
 from tests.browser.helpers import sign_in
 from tests.browser.server import CHROMIUM, VIEWPORT, Server, chromium, running_server
 from tests.conftest import REPO_ROOT
+from tests.databases import empty_database
 
 SCREENSHOTS = REPO_ROOT / "test-output" / "browser"
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(tmp_path_factory.mktemp("browser-home")) as served:
+def served_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """HOSO_HOME of the served instance, and an empty database on the engine under test for `hoso init`."""
+    home = tmp_path_factory.mktemp("browser-home")
+    with empty_database(home) as database_url:
+        yield home, database_url
+
+
+@pytest.fixture(scope="session")
+def server(served_database: tuple[Path, str]) -> Iterator[Server]:
+    home, database_url = served_database
+    with running_server(home, database_url=database_url) as served:
         yield served
 
 
@@ -37,6 +48,7 @@ def served_runtime(server: Server) -> Iterator[Runtime]:
         for name in [name for name in os.environ if name.startswith("HOSO_")]:
             patch.delenv(name)
         patch.setenv("HOSO_HOME", str(server.home))
+        patch.setenv("HOSO_DATABASE_URL", server.database_url)
         runtime = Runtime(Settings.from_env())
     yield runtime
     runtime.engine.dispose()

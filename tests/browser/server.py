@@ -28,6 +28,7 @@ class Server:
     url: str
     home: Path
     log: Path
+    database_url: str = ""
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
@@ -54,13 +55,16 @@ def _wait_until_up(server: Server, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_server(home: Path, workers: int = 2) -> Iterator[Server]:
+def running_server(home: Path, workers: int = 2, database_url: str = "") -> Iterator[Server]:
+    """``database_url``: an empty database for `hoso init --demo` to fill; "" for the default under ``home``."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("HOSO_")}
     env |= {"HOSO_HOME": str(home), "HOSO_WORKERS": str(workers)}
+    if database_url:
+        env["HOSO_DATABASE_URL"] = database_url
     hoso = [sys.executable, "-m", "archive.cli"]
     subprocess.run([*hoso, "init", "--demo"], env=env, check=True, capture_output=True)
     port = _free_port()
-    server = Server(f"http://127.0.0.1:{port}", home, home / "serve.log")
+    server = Server(f"http://127.0.0.1:{port}", home, home / "serve.log", database_url)
     with server.log.open("wb") as log:
         # Its own process group: the worker it starts is stopped with it even if serve itself hangs.
         process = subprocess.Popen(

@@ -9,6 +9,7 @@ Environment:
     REPLAY_SECONDS        how long reading one page takes (so that a test can kill the worker mid-dossier)
     REPLAY_HANG_MARKER    if set: after indexing a dossier, write this file and hang before marking it processed
     REPLAY_HANG_CONVERTING  if set: after converting the first batch of a TIFF's frames, write this file and hang
+    REPLAY_LEASE_SECONDS  if set: leases run out after this many seconds (not a minute), recovery runs twice as often
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from pathlib import Path
 
 from archive import cli
-from ingest import images, pipeline
+from ingest import images, leases, pipeline, queue
 from search.tantivy_index import TantivyIndex
 from tests.conftest import replayed_facts
 from tests.ingest.truth_words import facts_words
@@ -58,6 +59,13 @@ def _hang_while_converting(marker: Path) -> None:
     images._convert = convert_then_hang  # type: ignore[assignment]
 
 
+def _short_leases(seconds: float) -> None:
+    """So that a test sees the pages of a worker it killed recovered in seconds."""
+    leases.LEASE_SECONDS = leases.RETRY_SECONDS = seconds
+    leases.RENEW_SECONDS = seconds / 4
+    queue.RECOVER_SECONDS = seconds / 2
+
+
 def main() -> None:
     truth = json.loads(Path(os.environ["REPLAY_TRUTH"]).read_text(encoding="utf-8"))
     pipeline.read_page = _replay(truth, float(os.environ.get("REPLAY_SECONDS", "0")))  # type: ignore[assignment]
@@ -65,6 +73,8 @@ def main() -> None:
         _hang_after_indexing(Path(os.environ["REPLAY_HANG_MARKER"]))
     if os.environ.get("REPLAY_HANG_CONVERTING"):
         _hang_while_converting(Path(os.environ["REPLAY_HANG_CONVERTING"]))
+    if os.environ.get("REPLAY_LEASE_SECONDS"):
+        _short_leases(float(os.environ["REPLAY_LEASE_SECONDS"]))
     cli.main(["worker"])
 
 

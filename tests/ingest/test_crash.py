@@ -22,6 +22,7 @@ import tantivy
 from sqlalchemy import select
 
 from archive.models import Dossier, Page
+from archive.page_image_keys import THUMBNAIL, image_key
 from archive.runtime import Runtime
 from archive.storage import original_key
 from ingest.archive_pdf import archive_pdf_key
@@ -117,9 +118,14 @@ def stored_objects(runtime: Runtime) -> list[str]:
 
 
 def assert_completed_exactly_once(
-    runtime: Runtime, dossier_id: str, page_count: int, derived: Callable[[str], str] | None = None
+    runtime: Runtime,
+    dossier_id: str,
+    page_count: int,
+    derived: Callable[[str], str] | None = None,
+    thumbnails: bool = False,
 ) -> None:
-    """``derived``: the key of the one other object the dossier should have, from its original's SHA-256."""
+    """``derived``: the key of the one other object the dossier should have, from its original's SHA-256;
+    ``thumbnails``: pages were read by real OCR, which leaves one grid thumbnail per page (under its rotation)."""
     with runtime.sessions() as session:
         dossier = session.get(Dossier, dossier_id)
         assert dossier is not None and dossier.status == "processed"
@@ -128,11 +134,14 @@ def assert_completed_exactly_once(
         assert {page.status for page in pages} == {"done"}
         with_text = sorted(page.page_number for page in pages if page.text.strip())
         original_sha256, archive_sha256 = dossier.original_sha256, dossier.archive_pdf_sha256
+        thumbnail_keys = [image_key(original_sha256, THUMBNAIL, page.page_number, page.rotation) for page in pages]
     assert with_text, "the dossier has text to index"
     assert index_pages(runtime) == [(dossier_id, page) for page in with_text], "each page indexed exactly once"
     assert archive_sha256 is not None
     expected = [original_key(original_sha256), archive_pdf_key(archive_sha256)]
-    assert stored_objects(runtime) == sorted(expected + ([derived(original_sha256)] if derived else []))
+    expected += [derived(original_sha256)] if derived else []
+    expected += thumbnail_keys if thumbnails else []
+    assert stored_objects(runtime) == sorted(expected)
     assert runtime.store.sha256(original_key(original_sha256)) == original_sha256
     assert runtime.store.sha256(archive_pdf_key(archive_sha256)) == archive_sha256
     assert list(runtime.settings.temp_dir.iterdir()) == [], "no temp file left behind"
@@ -262,7 +271,7 @@ def test_kill_9_with_real_ocr_then_restart_completes_it_once(
 
     second = workers(replay=False, HOSO_WORKERS="1")
     wait_until(lambda: progress(runtime, dossier.id)[0] == "processed", second, "the dossier")
-    assert_completed_exactly_once(runtime, dossier.id, dossier.page_count)
+    assert_completed_exactly_once(runtime, dossier.id, dossier.page_count, thumbnails=True)
     with runtime.sessions() as session:
         archive_sha256 = session.get(Dossier, dossier.id).archive_pdf_sha256
         texts = [page.text for page in session.get(Dossier, dossier.id).pages]

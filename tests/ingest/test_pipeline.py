@@ -3,18 +3,22 @@ the real queue wiring, index, verify; and every stage safe to run twice."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
 import pikepdf
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from archive.models import Dossier, Page
+from archive.page_image_keys import THUMBNAIL, image_key
 from archive.runtime import Runtime
 from ingest import page_job, pipeline
 from ingest.queue import JobQueue
 from ingest.submit import submit
+from ocr.thumbnail import thumbnail_png
 from tests.conftest import corpus_file, ground_truth, replayed_facts
 
 
@@ -77,6 +81,28 @@ def test_dossier_runs_through_the_queue_to_a_verified_searchable_dossier(
     assert result.total >= 3
     assert {hit.dossier_id for hit in result.hits} == {dossier.id}
     assert runtime.index.search("bien ban", scope="VN/LCI").total == 0
+
+
+def test_each_page_read_leaves_its_grid_thumbnail_under_its_rotation(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    truth = ground_truth("dev-003")
+    drawn = {page: thumbnail_png(Image.new("L", (320, 452), 40 * page)) for page in range(1, 11)}
+
+    def read_page(pdf_path: Path, page: int, dpi: int = 300):
+        facts = replayed_facts(truth, page)
+        return dataclasses.replace(facts, rotation=180 if page == 4 else facts.rotation, thumbnail_png=drawn[page])
+
+    monkeypatch.setattr(pipeline, "read_page", read_page)
+    queue = JobQueue(runtime.settings)
+    queue.huey.immediate = True
+    dossier = ingest_dev_003(runtime, queue)
+
+    for page in range(1, 11):
+        key = image_key(dossier.original_sha256, THUMBNAIL, page, 180 if page == 4 else 0)
+        with runtime.store.open(key) as stored:
+            assert stored.read() == drawn[page]
+    assert not runtime.store.exists(image_key(dossier.original_sha256, THUMBNAIL, 4, 0))
 
 
 def test_every_stage_is_idempotent(runtime: Runtime, replay_dev_003: PagesRead) -> None:

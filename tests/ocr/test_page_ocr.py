@@ -4,9 +4,11 @@ Skew and rotation are checked against the corpus ground truth (`skew_deg`, `rota
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from ocr.page import count_pages, read_page
 
@@ -41,6 +43,9 @@ def test_page_stored_turned_270(dev_corpus: Path) -> None:
     assert facts.width_px < facts.height_px
     assert facts.skew == pytest.approx(0.941, abs=0.1)
     assert "Quản lý thị trường" in facts.text
+    thumbnail = Image.open(io.BytesIO(facts.thumbnail_png or b""))
+    assert (thumbnail.format, thumbnail.mode, thumbnail.width) == ("PNG", "L", 160)
+    assert thumbnail.height == round(facts.height_px * 160 / facts.width_px)  # drawn upright: portrait
 
 
 def test_page_stored_upside_down(dev_corpus: Path) -> None:

@@ -144,6 +144,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/admin/users/<int:user_id>/unlock"): Access(ADMINS, ok=303),
     ("POST", "/admin/users/<int:user_id>/password"): Access(ADMINS),
     ("GET", "/admin/units"): Access(ADMINS, out=None, lists=True),
+    ("GET", "/admin/fixity"): Access(ADMINS, out=None),
     ("POST", "/admin/units"): Access(
         ADMINS, ok=303, data={"code": "MX{unique}", "name": "Đội mới", "parent": "{province}"}
     ),

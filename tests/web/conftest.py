@@ -3,8 +3,8 @@ running them (no Tesseract anywhere in these tests)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,26 +15,30 @@ from archive.config import SETTINGS, Settings
 from archive.runtime import Runtime
 from archive.web import create_app
 from ingest.queue import JobQueue
+from tests.databases import Template
 from tests.web.helpers import MAX_UPLOAD_MB
 
 
-def demo_runtime(home: Path, patch: pytest.MonkeyPatch, demo_database: Path) -> Runtime:
+@contextmanager
+def demo_runtime(home: Path, patch: pytest.MonkeyPatch, demo_database: Template) -> Iterator[Runtime]:
     """A runtime on a fresh HOSO_HOME holding a copy of the demo database, with only the settings set here."""
     for name in SETTINGS:
         patch.delenv(name, raising=False)
     patch.setenv("HOSO_HOME", str(home))
     patch.setenv("HOSO_MAX_UPLOAD_MB", str(MAX_UPLOAD_MB))
-    settings = Settings.from_env()
-    settings.ensure_dirs()
-    shutil.copyfile(demo_database, settings.home / "hoso.db")
-    return Runtime(settings)
+    with demo_database.copy(home, patch):
+        settings = Settings.from_env()
+        settings.ensure_dirs()
+        settings.mark_demo()  # the demo accounts: the app may start without HOSO_SECRET_KEY
+        runtime = Runtime(settings)
+        yield runtime
+        runtime.engine.dispose()
 
 
 @pytest.fixture
-def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_database: Path) -> Iterator[Runtime]:
-    runtime = demo_runtime(tmp_path / "home", monkeypatch, demo_database)
-    yield runtime
-    runtime.engine.dispose()
+def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_database: Template) -> Iterator[Runtime]:
+    with demo_runtime(tmp_path / "home", monkeypatch, demo_database) as runtime:
+        yield runtime
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from archive.storage import original_key
 from archive.web import create_app
 from ingest.archive_pdf import archive_pdf_key
 from ingest.queue import JobQueue
+from tests.databases import Template
 from tests.web.authz_matrix import ARGUMENTS, MATRIX, Access
 from tests.web.conftest import demo_runtime
 from tests.web.helpers import csrf_token, pdf_bytes, plant_dossier
@@ -139,10 +140,9 @@ def _caller(app: Flask, runtime: Runtime, role: str, username: str | None) -> Ca
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, demo_database: Path) -> Iterator[World]:
+def world(tmp_path_factory: pytest.TempPathFactory, demo_database: Template) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("matrix")
-    with pytest.MonkeyPatch.context() as patch:
-        runtime = demo_runtime(tmp / "home", patch, demo_database)
+    with pytest.MonkeyPatch.context() as patch, demo_runtime(tmp / "home", patch, demo_database) as runtime:
         with runtime.sessions() as session:
             for username, role, unit in EXTRA_USERS:
                 add_user(session, username, "hoso-demo", role, unit)
@@ -161,7 +161,6 @@ def world(tmp_path_factory: pytest.TempPathFactory, demo_database: Path) -> Iter
         world = World(app, callers, inside, outside, (OUTSIDE_CASE, "QNI-D1", "mx_qni", *outside["ids"].split()))
         world.revoke_tokens = {role: str(_token(runtime, name, "to revoke").row.id) for role, name in CALLERS.items()}
         yield world
-        runtime.engine.dispose()
 
 
 def _values(world: World, caller: Caller, inside: bool) -> dict[str, str]:

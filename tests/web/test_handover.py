@@ -7,7 +7,7 @@ import io
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from archive import handover as workflow
 from archive.accounts import add_user
@@ -281,7 +281,7 @@ def test_auditor_sees_entries_in_scope_and_a_broken_chain(client: FlaskClient, r
     assert "toàn vẹn" in client.get("/audit?verify=1").get_data(as_text=True)
 
     with runtime.engine.begin() as connection:
-        connection.exec_driver_sql("UPDATE audit_entries SET actor = 'ai_do' WHERE target_id = ?", (inside,))
+        connection.execute(text("UPDATE audit_entries SET actor = 'ai_do' WHERE target_id = :id"), {"id": inside})
     html = client.get("/audit?verify=1").get_data(as_text=True)
     assert "Chuỗi nhật ký bị phá vỡ" in html and "edited" in html
     assert client.get("/api/v1/audit?verify=1").get_json()["chain"]["problem"]["kind"] == "edited"
