@@ -24,6 +24,13 @@ def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # SQLite's own lower() folds ASCII only, so `ilike` (lower(x) LIKE lower(y)) missed "ĐỘI" for "đội";
+    # PostgreSQL's ILIKE folds every letter. Python's str.lower makes both engines answer alike.
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _utc_session(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

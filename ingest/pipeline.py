@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import CursorResult, Select, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from archive import verify, verify_inputs
@@ -47,7 +48,19 @@ def accept(
     """Make a received file a dossier. Returns the dossier and whether it is new (False: same SHA-256 seen before).
 
     The original is stored and read back before the database commit, so an acknowledged upload is never lost.
+    Two uploads at the same moment may race to insert the same original or the same new case number: the loser's
+    commit breaks a unique constraint, and it tries once more, finding then what the winner committed.
     """
+    try:
+        return _accept_once(runtime, received, case_number, unit_code, uploaded_by_id)
+    except IntegrityError:
+        log.info("upload of %s raced another one; trying again", received.sha256[:12])
+        return _accept_once(runtime, received, case_number, unit_code, uploaded_by_id)
+
+
+def _accept_once(
+    runtime: Runtime, received: ReceivedFile, case_number: str, unit_code: str, uploaded_by_id: int | None
+) -> tuple[Dossier, bool]:
     with runtime.sessions() as session:
         existing = session.scalar(select(Dossier).where(Dossier.original_sha256 == received.sha256))
         if existing is not None:

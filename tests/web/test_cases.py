@@ -52,6 +52,9 @@ def test_list_shows_only_cases_in_scope_with_filters_and_paging(client: FlaskCli
     listed = client.get("/api/v1/cases").get_json()
     assert listed["total"] == 2 and {case["case_number"] for case in listed["cases"]} == {"1/LCI", "2/LCI"}
     assert [c["case_number"] for c in client.get("/api/v1/cases?q=sa%20pa").get_json()["cases"]] == ["2/LCI"]
+    # Vietnamese capitals fold too, on SQLite as on PostgreSQL: "hộ kinh" finds "Hộ kinh", "HỘ KINH" as well.
+    for query in ("h%E1%BB%99%20kinh", "H%E1%BB%98%20KINH"):
+        assert [c["case_number"] for c in client.get(f"/api/v1/cases?q={query}").get_json()["cases"]] == ["2/LCI"]
     assert [c["case_number"] for c in client.get("/api/v1/cases?year=2023").get_json()["cases"]] == ["1/LCI"]
     assert [c["case_number"] for c in client.get("/api/v1/cases?unit=LCI-D2").get_json()["cases"]] == ["2/LCI"]
     assert client.get("/api/v1/cases?unit=QNI-D1").get_json()["total"] == 0  # another subtree: nothing
